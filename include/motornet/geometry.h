@@ -1,0 +1,22 @@
+#pragma once
+// The Geometry interface (SPEC §1, §4): maps a joint state [B, 2D] to the geometry state [B, 2+D, M]:
+// row 0 musculotendon length, row 1 musculotendon velocity, rows 2.. moment arms dL/dq_d.
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+namespace motornet {
+
+class GeometryImpl : public torch::nn::Module {
+ public:
+  ~GeometryImpl() override = default;
+  virtual std::string type_name() const = 0;
+  virtual int64_t n_muscles() const = 0;
+  virtual torch::Tensor forward(const torch::Tensor& joint_state) const = 0;
+};
+
+using Geometry = std::shared_ptr<GeometryImpl>;
+
+}  // namespace motornet

@@ -1,0 +1,23 @@
+#pragma once
+// Constant moment arms with zero musculotendon length and velocity (SPEC §6: Reacher, FreePointMass24):
+// each "muscle" is a pure torque or force generator on the dofs given by its column of `moments`.
+
+#include "motornet/geometry.h"
+
+namespace motornet {
+
+class ConstantMomentGeometryImpl : public GeometryImpl {
+ public:
+  // `moments` [D][M].
+  explicit ConstantMomentGeometryImpl(const std::vector<std::vector<double>>& moments);
+
+  std::string type_name() const override { return "ConstantMomentGeometry"; }
+  int64_t n_muscles() const override { return moments_.size(1); }
+  torch::Tensor forward(const torch::Tensor& joint_state) const override;
+
+ private:
+  torch::Tensor moments_;  // [D, M]
+};
+TORCH_MODULE(ConstantMomentGeometry);
+
+}  // namespace motornet

@@ -1,0 +1,23 @@
+#pragma once
+// Umbrella header: the whole public API of MotorNet for C++.
+
+#include "motornet/config.h"
+#include "motornet/effector.h"
+#include "motornet/effector_config.h"
+#include "motornet/error.h"
+#include "motornet/geometry.h"
+#include "motornet/geometry/constant_moment_geometry.h"
+#include "motornet/geometry/path_geometry.h"
+#include "motornet/geometry/polynomial_geometry.h"
+#include "motornet/muscle.h"
+#include "motornet/muscles/compliant_tendon_hill_muscle.h"
+#include "motornet/muscles/mujoco_hill_muscle.h"
+#include "motornet/muscles/relu_muscle.h"
+#include "motornet/muscles/rigid_tendon_hill_muscle.h"
+#include "motornet/muscles/rigid_tendon_hill_muscle_thelen.h"
+#include "motornet/presets.h"
+#include "motornet/registry.h"
+#include "motornet/scenario.h"
+#include "motornet/skeleton.h"
+#include "motornet/skeletons/point_mass.h"
+#include "motornet/skeletons/two_dof_arm.h"

@@ -1,0 +1,26 @@
+#include "motornet/geometry/constant_moment_geometry.h"
+
+#include <fmt/format.h>
+
+#include "motornet/error.h"
+
+namespace motornet {
+
+ConstantMomentGeometryImpl::ConstantMomentGeometryImpl(const std::vector<std::vector<double>>& moments) {
+  require(!moments.empty() && !moments[0].empty(), "moments", "expected a [dof][muscles] matrix");
+  auto rows = torch::empty({static_cast<int64_t>(moments.size()), static_cast<int64_t>(moments[0].size())},
+                           torch::kFloat64);
+  for (size_t d = 0; d < moments.size(); ++d) {
+    require(moments[d].size() == moments[0].size(), "moments", fmt::format("row {} has a different length", d));
+    rows[d] = torch::tensor(moments[d], torch::kFloat64);
+  }
+  moments_ = register_buffer("moments", rows);
+}
+
+torch::Tensor ConstantMomentGeometryImpl::forward(const torch::Tensor& joint_state) const {
+  const int64_t batch = joint_state.size(0);
+  auto zero = torch::zeros({batch, 2, moments_.size(1)}, joint_state.options());
+  return torch::cat({zero, moments_.unsqueeze(0).expand({batch, -1, -1})}, 1);
+}
+
+}  // namespace motornet

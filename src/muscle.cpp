@@ -1,0 +1,147 @@
+#include "motornet/muscle.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "motornet/config.h"
+#include "motornet/error.h"
+#include "replace_buffer.h"
+
+namespace motornet {
+
+std::vector<MuscleParameterSpec> activation_parameter_specs(double min_activation, double tau_activation,
+                                                            double tau_deactivation) {
+  using Range = MuscleParameterSpec::Range;
+  return {{"min_activation", min_activation, Range::kActivation},
+          {"tau_activation", tau_activation, Range::kPositive},
+          {"tau_deactivation", tau_deactivation, Range::kPositive}};
+}
+
+MuscleImpl::MuscleImpl(MuscleParameters shared_parameters, std::string config_path)
+    : shared_parameters_(std::move(shared_parameters)), config_path_(std::move(config_path)) {}
+
+namespace {
+
+std::string join_path(const std::string& base, const std::string& key) { return base.empty() ? key : base + "." + key; }
+
+void check_range(const MuscleParameterSpec& spec, double value, const std::string& path) {
+  using Range = MuscleParameterSpec::Range;
+  require(std::isfinite(value), path, fmt::format("expected a finite number, got {}", value));
+  switch (spec.range) {
+    case Range::kPositive: require(value > 0, path, fmt::format("must be positive, got {}", value)); break;
+    case Range::kNonNegative: require(value >= 0, path, fmt::format("must not be negative, got {}", value)); break;
+    case Range::kActivation:
+      require(value >= 0 && value < 1, path, fmt::format("must lie in [0, 1), got {}", value));
+      break;
+    case Range::kAny: break;
+  }
+}
+
+}  // namespace
+
+void MuscleImpl::build(const std::vector<MuscleEntry>& muscles, double ministep) {
+  require(ministep > 0 && std::isfinite(ministep), "timestep", fmt::format("must be positive, got {}", ministep));
+  const auto specs = parameter_specs();
+  std::vector<std::string> known;
+  for (const auto& spec : specs) known.push_back(spec.name);
+
+  auto check_known = [&](const MuscleParameters& values, const std::string& path) {
+    for (const auto& [name, value] : values) {
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      std::string suggestion = closest_match(name, known);
+      throw InputError(join_path(path, name),
+                       fmt::format("unknown parameter of {}{}; known: {}", type_name(),
+                                   suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)",
+                                   fmt::join(known, ", ")));
+    }
+  };
+  auto location = [](const MuscleEntry& muscle) {
+    return muscle.config_path.empty() ? fmt::format("muscle '{}'", muscle.name) : muscle.config_path;
+  };
+  check_known(shared_parameters_, config_path_);
+  for (const auto& muscle : muscles) check_known(muscle.parameters, location(muscle));
+
+  const int64_t n = static_cast<int64_t>(muscles.size());
+  for (const auto& spec : specs) {
+    std::vector<double> values(n);
+    for (int64_t m = 0; m < n; ++m) {
+      const MuscleEntry& muscle = muscles[m];
+      const std::string where = location(muscle);
+      std::string path;
+      double value;
+      if (auto own = muscle.parameters.find(spec.name); own != muscle.parameters.end()) {
+        value = own->second;
+        path = join_path(where, spec.name);
+      } else if (auto shared = shared_parameters_.find(spec.name); shared != shared_parameters_.end()) {
+        value = shared->second;
+        path = join_path(config_path_, spec.name);
+      } else if (spec.default_value) {
+        value = *spec.default_value;
+        path = join_path(where, spec.name);
+      } else {
+        throw InputError(where, fmt::format("missing muscle parameter '{}' (required by {})", spec.name, type_name()));
+      }
+      check_range(spec, value, path);
+      values[m] = value;
+    }
+    set_buffer(spec.name, torch::tensor(values, torch::kFloat64));
+  }
+  n_muscles_ = n;
+  ministep_ = ministep;
+  min_activation_ = parameter("min_activation");
+  tau_activation_ = parameter("tau_activation");
+  tau_deactivation_ = parameter("tau_deactivation");
+  on_build();
+}
+
+torch::Tensor MuscleImpl::set_buffer(const std::string& name, torch::Tensor value) {
+  // `build` may run again (add_muscle): an existing buffer is replaced in place.
+  return register_or_replace_buffer(*this, name, std::move(value));
+}
+
+torch::Tensor MuscleImpl::parameter(const std::string& name) const {
+  const torch::Tensor* found = named_buffers(/*recurse=*/false).find(name);
+  if (found == nullptr) throw InputError("", fmt::format("{} has no parameter '{}' (was it built?)", type_name(), name));
+  return *found;
+}
+
+std::vector<std::string> MuscleImpl::parameter_names() const {
+  std::vector<std::string> names;
+  for (const auto& spec : parameter_specs()) names.push_back(spec.name);
+  return names;
+}
+
+int64_t MuscleImpl::state_row(const std::string& name) const {
+  const auto names = state_names();
+  auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) throw InputError("", fmt::format("{} has no state '{}'", type_name(), name));
+  return it - names.begin();
+}
+
+torch::Tensor MuscleImpl::activation_derivative(const torch::Tensor& excitation, const torch::Tensor& activation) const {
+  // SPEC §5: u, a clipped to [a_min, 1]; faster time constant when activating, scaled by s = 0.5 + 1.5 a.
+  auto u = excitation.clamp_min(min_activation_).clamp_max(1.0);
+  auto a = activation.clamp_min(min_activation_).clamp_max(1.0);
+  auto s = 0.5 + 1.5 * a;
+  auto tau = torch::where(u > a, tau_activation_ * s, tau_deactivation_ / s);
+  return (u - a) / tau;
+}
+
+torch::Tensor MuscleImpl::integrate_activation(double h, const torch::Tensor& derivative,
+                                               const torch::Tensor& muscle_state) const {
+  auto activation = muscle_state.select(1, 0);
+  return (activation + derivative.select(1, 0) * h).clamp_min(min_activation_).clamp_max(1.0);
+}
+
+torch::Tensor MuscleImpl::initial_state(const torch::Tensor& geometry_state) const {
+  // SPEC §5: integrate(h, 0, [a = a_min], geometry).
+  const auto batch = geometry_state.size(0);
+  auto state = torch::zeros({batch, n_states(), n_muscles_}, geometry_state.options());
+  state.select(1, 0).copy_(min_activation_.expand({batch, n_muscles_}));
+  auto derivative = torch::zeros({batch, n_derivatives(), n_muscles_}, geometry_state.options());
+  return integrate(ministep_, derivative, state, geometry_state);
+}
+
+}  // namespace motornet

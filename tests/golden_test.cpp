@@ -1,0 +1,69 @@
+// Golden parity: every effector case of tests/data/golden (copied from shared/golden) reproduced within the
+// tolerances of its README, in float32 and float64.
+
+#include <gtest/gtest.h>
+
+#include "motornet/motornet.h"
+#include "test_support.h"
+
+namespace motornet {
+namespace {
+
+using testing::data_path;
+using testing::json_to_tensor;
+
+struct GoldenCase {
+  nlohmann::json file;
+  Scenario scenario;
+};
+
+GoldenCase load_case(const std::string& name) {
+  std::string text = testing::read_text(data_path("golden/" + name + ".json"));
+  GoldenCase golden{nlohmann::json::parse(text), {}};
+  golden.scenario = scenario_from_config(ConfigNode::parse(text, name));
+  return golden;
+}
+
+class EffectorGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EffectorGolden, Float32WithinTolerance) {
+  auto golden = load_case(GetParam());
+  auto result = run_scenario(golden.scenario);
+  const auto& expected = golden.file["expected"];
+  EXPECT_WITHIN(result.joint, json_to_tensor(expected["joint"]), 1e-4, 1e-4, "joint");
+  EXPECT_WITHIN(result.cartesian, json_to_tensor(expected["cartesian"]), 1e-4, 1e-4, "cartesian");
+  EXPECT_WITHIN(result.geometry, json_to_tensor(expected["geometry"]), 1e-4, 1e-4, "geometry");
+  EXPECT_WITHIN(result.muscle, json_to_tensor(expected["muscle"]), 1e-3, 1e-4, "muscle");
+  EXPECT_WITHIN(torch::tensor(result.objective, torch::kFloat64), json_to_tensor(expected["objective"]), 1e-3, 1e-3, "objective");
+  EXPECT_WITHIN(result.grad_actions, json_to_tensor(expected["grad_actions"]), 1e-3, 1e-3, "grad_actions");
+  EXPECT_WITHIN(result.grad_initial_joint, json_to_tensor(expected["grad_initial_joint"]), 1e-3, 1e-3,
+                "grad_initial_joint");
+  EXPECT_EQ(result.muscle_state_names, expected["muscle_state_names"].get<std::vector<std::string>>());
+}
+
+TEST_P(EffectorGolden, Float64Exact) {
+  auto golden = load_case(GetParam());
+  golden.scenario.dtype = torch::kFloat64;
+  auto result = run_scenario(golden.scenario);
+  const auto& expected = golden.file["expected_float64"];
+  for (const char* key : {"joint", "cartesian", "muscle", "geometry"}) {
+    torch::Tensor actual = key == std::string("joint")       ? result.joint
+                           : key == std::string("cartesian") ? result.cartesian
+                           : key == std::string("muscle")    ? result.muscle
+                                                             : result.geometry;
+    EXPECT_WITHIN(actual, json_to_tensor(expected[key]), 1e-8, 1e-8, key);
+  }
+  EXPECT_WITHIN(torch::tensor(result.objective, torch::kFloat64), json_to_tensor(expected["objective"]), 1e-8, 1e-8, "objective");
+  EXPECT_WITHIN(result.grad_actions, json_to_tensor(expected["grad_actions"]), 1e-8, 1e-8, "grad_actions");
+  EXPECT_WITHIN(result.grad_initial_joint, json_to_tensor(expected["grad_initial_joint"]), 1e-8, 1e-8,
+                "grad_initial_joint");
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, EffectorGolden,
+                         ::testing::Values("pm24_relu", "freepm24_relu", "reacher_relu", "arm26_rigid",
+                                           "arm26_thelen", "arm26_mujoco", "arm26_compliant_rk4",
+                                           "arm26_loads_rk4_ministeps", "custom_arm_paths"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace motornet

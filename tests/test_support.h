@@ -1,0 +1,70 @@
+#pragma once
+// Helpers shared by the test suites.
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace motornet::testing {
+
+inline std::string data_path(const std::string& relative) { return std::string(MOTORNET_TEST_DATA_DIR) + "/" + relative; }
+
+inline std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  EXPECT_TRUE(in.good()) << "cannot read " << path;
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Nested JSON arrays of numbers → a float64 tensor of the same shape.
+inline torch::Tensor json_to_tensor(const nlohmann::json& value) {
+  if (value.is_number()) return torch::tensor(value.get<double>(), torch::kFloat64);
+  std::vector<torch::Tensor> items;
+  for (const auto& item : value) items.push_back(json_to_tensor(item));
+  return torch::stack(items);
+}
+
+// Largest violation of |a - b| <= absolute + relative |b|, as a ratio (<= 1 passes), with where it happens.
+struct ToleranceReport {
+  double worst_ratio = 0.0;
+  int64_t worst_index = -1;
+  double actual = 0.0, expected = 0.0;
+};
+
+inline ToleranceReport compare(const torch::Tensor& actual, const torch::Tensor& expected, double absolute,
+                               double relative) {
+  auto a = actual.detach().to(torch::kFloat64).flatten();
+  auto b = expected.detach().to(torch::kFloat64).flatten();
+  ToleranceReport report;
+  if (a.numel() != b.numel()) {
+    report.worst_ratio = INFINITY;
+    return report;
+  }
+  auto ratio = (a - b).abs() / (absolute + relative * b.abs());
+  ratio = torch::where(torch::isnan(ratio), torch::full_like(ratio, INFINITY), ratio);
+  if (ratio.numel() == 0) return report;
+  auto index = ratio.argmax().item<int64_t>();
+  report.worst_ratio = ratio[index].item<double>();
+  report.worst_index = index;
+  report.actual = a[index].item<double>();
+  report.expected = b[index].item<double>();
+  return report;
+}
+
+#define EXPECT_WITHIN(ACTUAL, EXPECTED, ABSOLUTE, RELATIVE, WHAT)                                         \
+  do {                                                                                                  \
+    auto _actual = (ACTUAL);                                                                            \
+    auto _expected = (EXPECTED);                                                                        \
+    EXPECT_EQ(_actual.sizes().vec(), _expected.sizes().vec()) << WHAT << ": shapes differ";             \
+    auto _report = ::motornet::testing::compare(_actual, _expected, (ABSOLUTE), (RELATIVE));           \
+    EXPECT_LE(_report.worst_ratio, 1.0) << WHAT << ": worst element " << _report.worst_index << " is "  \
+                                        << _report.actual << ", expected " << _report.expected          \
+                                        << " (" << _report.worst_ratio << " times the tolerance)";      \
+  } while (0)
+
+}  // namespace motornet::testing
