@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -66,5 +68,41 @@ inline ToleranceReport compare(const torch::Tensor& actual, const torch::Tensor&
                                         << _report.actual << ", expected " << _report.expected          \
                                         << " (" << _report.worst_ratio << " times the tolerance)";      \
   } while (0)
+
+}  // namespace motornet::testing
+
+namespace motornet::testing {
+
+// Compares autograd's vector-Jacobian product of `f` with central finite differences, in float64: for a fixed
+// random cotangent v, g = d(v·f)/dx for every input x. Returns the worst, over inputs, of
+// |g_autograd - g_numeric| / (1 + |g_numeric|) in the Euclidean norm (a wrong derivative gives O(1)).
+inline double worst_gradient_error(const std::function<torch::Tensor(const std::vector<torch::Tensor>&)>& f,
+                                   std::vector<torch::Tensor> inputs, double eps = 1e-6) {
+  torch::manual_seed(1234);
+  for (auto& x : inputs) x = x.detach().to(torch::kFloat64).clone().requires_grad_(true);
+  auto output = f(inputs);
+  auto cotangent = torch::randn_like(output);
+  auto analytic = torch::autograd::grad({(output * cotangent).sum()}, inputs, {}, false, false, true);
+  double worst = 0.0;
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    auto base = inputs[i].detach();
+    auto numeric = torch::zeros_like(base);
+    for (int64_t j = 0; j < base.numel(); ++j) {
+      auto evaluate = [&](double shift) {
+        auto shifted = inputs;
+        auto x = base.clone();
+        x.view(-1)[j] += shift;
+        shifted[i] = x;
+        return (f(shifted) * cotangent).sum().item<double>();
+      };
+      numeric.view(-1)[j] = (evaluate(eps) - evaluate(-eps)) / (2.0 * eps);
+    }
+    auto exact = analytic[i].defined() ? analytic[i] : torch::zeros_like(base);
+    double error = (exact - numeric).norm().item<double>() / (1.0 + numeric.norm().item<double>());
+    worst = std::max(worst, error);
+  }
+  return worst;
+}
 
 }  // namespace motornet::testing
