@@ -56,8 +56,8 @@ void EffectorImpl::validate_options() {
 
 void EffectorImpl::rebuild_muscles() {
   auto tensor_opts = tensor_options();
-  muscle_->build(muscles_, ministep());
   muscle_->to(tensor_opts.device(), tensor_opts.dtype().toScalarType());
+  muscle_->build(muscles_, ministep());
   if (path_based_) {
     std::vector<std::string> config_paths;
     for (const auto& entry : muscles_) config_paths.push_back(entry.config_path);

@@ -64,8 +64,9 @@ void MuscleImpl::build(const std::vector<MuscleEntry>& muscles, double ministep)
   for (const auto& muscle : muscles) check_known(muscle.parameters, location(muscle));
 
   const int64_t n = static_cast<int64_t>(muscles.size());
+  std::map<std::string, std::vector<double>> values;
   for (const auto& spec : specs) {
-    std::vector<double> values(n);
+    auto& per_muscle = values[spec.name];
     for (int64_t m = 0; m < n; ++m) {
       const MuscleEntry& muscle = muscles[m];
       const std::string where = location(muscle);
@@ -84,16 +85,31 @@ void MuscleImpl::build(const std::vector<MuscleEntry>& muscles, double ministep)
         throw InputError(where, fmt::format("missing muscle parameter '{}' (required by {})", spec.name, type_name()));
       }
       check_range(spec, value, path);
-      values[m] = value;
+      per_muscle.push_back(value);
     }
-    set_buffer(spec.name, torch::tensor(values, torch::kFloat64));
+  }
+  auto previous = std::move(values_);
+  values_ = std::move(values);
+  try {
+    materialize();
+  } catch (...) {
+    values_ = std::move(previous);  // a rejected build leaves the model as it was
+    materialize();
+    throw;
   }
   n_muscles_ = n;
   ministep_ = ministep;
+}
+
+void MuscleImpl::materialize() {
+  if (values_.empty()) return;  // not built yet
+  // Parameters and derived constants are computed in float64, then cast once to the module's dtype.
+  for (const auto& [name, per_muscle] : values_) set_buffer(name, torch::tensor(per_muscle, torch::kFloat64));
   min_activation_ = parameter("min_activation");
   tau_activation_ = parameter("tau_activation");
   tau_deactivation_ = parameter("tau_deactivation");
   on_build();
+  torch::nn::Module::to(tensor_options().device(), tensor_options().dtype().toScalarType());
 }
 
 torch::Tensor MuscleImpl::set_buffer(const std::string& name, torch::Tensor value) {

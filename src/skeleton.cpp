@@ -17,12 +17,14 @@ SkeletonImpl::SkeletonImpl(int64_t dof, int64_t space_dim, int64_t n_bodies, Joi
 void SkeletonImpl::register_bounds(const JointBounds& bounds) {
   bounds_ = bounds;  // kept in double so that later edits do not round through float32
   auto as_tensor = [](const std::vector<double>& values) { return torch::tensor(values, torch::kFloat64); };
-  auto options = position_lower_.defined() ? position_lower_.options() : torch::TensorOptions(torch::kFloat64);
+  const auto& options = tensor_options();
   position_lower_ = register_or_replace_buffer(*this, "position_lower_bound", as_tensor(bounds.position_lower).to(options));
   position_upper_ = register_or_replace_buffer(*this, "position_upper_bound", as_tensor(bounds.position_upper).to(options));
   velocity_lower_ = register_or_replace_buffer(*this, "velocity_lower_bound", as_tensor(bounds.velocity_lower).to(options));
   velocity_upper_ = register_or_replace_buffer(*this, "velocity_upper_bound", as_tensor(bounds.velocity_upper).to(options));
 }
+
+void SkeletonImpl::materialize() { register_bounds(bounds_); }
 
 void SkeletonImpl::set_bounds(const std::optional<std::vector<double>>& position_lower,
                               const std::optional<std::vector<double>>& position_upper,

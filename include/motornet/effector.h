@@ -77,7 +77,7 @@ class EffectorImpl : public torch::nn::Module {
   double timestep() const { return options_.timestep(); }
   double ministep() const { return options_.timestep() / static_cast<double>(options_.n_ministeps()); }
   // dtype and device of the model's buffers (what states must use).
-  torch::TensorOptions tensor_options() const { return skeleton_->position_lower_bound().options(); }
+  torch::TensorOptions tensor_options() const { return skeleton_->tensor_options(); }
 
  private:
   struct Derivative {

@@ -4,12 +4,14 @@
 
 #include <torch/torch.h>
 
+#include "motornet/exact_module.h"
+
 #include <string>
 #include <vector>
 
 namespace motornet {
 
-class GeometryImpl : public torch::nn::Module {
+class GeometryImpl : public ExactModule {
  public:
   ~GeometryImpl() override = default;
   virtual std::string type_name() const = 0;

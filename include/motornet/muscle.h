@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "motornet/exact_module.h"
+
 #include <map>
 #include <optional>
 #include <string>
@@ -32,7 +34,7 @@ struct MuscleEntry {
   std::string config_path;
 };
 
-class MuscleImpl : public torch::nn::Module {
+class MuscleImpl : public ExactModule {
  public:
   // `shared_parameters` apply to every muscle unless a muscle gives its own value; `config_path` names them in
   // error messages.
@@ -73,8 +75,10 @@ class MuscleImpl : public torch::nn::Module {
   std::vector<std::string> parameter_names() const;
 
  protected:
-  // Called at the end of `build`: derive constants from the parameter buffers and register them.
+  // Called whenever the buffers are (re)created: derive constants from the parameter buffers (float64 at
+  // that point) and register them with `set_buffer`.
   virtual void on_build() {}
+  void materialize() override;
   // Registers (or replaces) a per-muscle buffer computed during `on_build`.
   torch::Tensor set_buffer(const std::string& name, torch::Tensor value);
 
@@ -91,6 +95,7 @@ class MuscleImpl : public torch::nn::Module {
   std::string config_path_;
   int64_t n_muscles_ = 0;
   double ministep_ = 0.0;
+  std::map<std::string, std::vector<double>> values_;  // per-muscle parameter values by name (float64)
   torch::Tensor min_activation_, tau_activation_, tau_deactivation_;
 };
 

@@ -8,6 +8,8 @@
 
 #include <torch/torch.h>
 
+#include "motornet/exact_module.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,7 +28,7 @@ struct JointBounds {
   std::vector<double> position_lower, position_upper, velocity_lower, velocity_upper;
 };
 
-class SkeletonImpl : public torch::nn::Module {
+class SkeletonImpl : public ExactModule {
  public:
   SkeletonImpl(int64_t dof, int64_t space_dim, int64_t n_bodies, JointBounds bounds);
   ~SkeletonImpl() override = default;
@@ -58,6 +60,9 @@ class SkeletonImpl : public torch::nn::Module {
   const torch::Tensor& position_upper_bound() const { return position_upper_; }
   const torch::Tensor& velocity_lower_bound() const { return velocity_lower_; }
   const torch::Tensor& velocity_upper_bound() const { return velocity_upper_; }
+
+ protected:
+  void materialize() override;
 
  private:
   void register_bounds(const JointBounds& bounds);

@@ -3,18 +3,22 @@
 #include <fmt/format.h>
 
 #include "motornet/error.h"
+#include "../replace_buffer.h"
 
 namespace motornet {
 
-ConstantMomentGeometryImpl::ConstantMomentGeometryImpl(const std::vector<std::vector<double>>& moments) {
+ConstantMomentGeometryImpl::ConstantMomentGeometryImpl(const std::vector<std::vector<double>>& moments)
+    : moment_rows_(moments) {
   require(!moments.empty() && !moments[0].empty(), "moments", "expected a [dof][muscles] matrix");
-  auto rows = torch::empty({static_cast<int64_t>(moments.size()), static_cast<int64_t>(moments[0].size())},
-                           torch::kFloat64);
-  for (size_t d = 0; d < moments.size(); ++d) {
+  for (size_t d = 0; d < moments.size(); ++d)
     require(moments[d].size() == moments[0].size(), "moments", fmt::format("row {} has a different length", d));
-    rows[d] = torch::tensor(moments[d], torch::kFloat64);
-  }
-  moments_ = register_buffer("moments", rows);
+  materialize();
+}
+
+void ConstantMomentGeometryImpl::materialize() {
+  auto rows = torch::empty({static_cast<int64_t>(moment_rows_.size()), n_muscles()}, torch::kFloat64);
+  for (size_t d = 0; d < moment_rows_.size(); ++d) rows[d] = torch::tensor(moment_rows_[d], torch::kFloat64);
+  moments_ = register_or_replace_buffer(*this, "moments", rows.to(tensor_options()));
 }
 
 torch::Tensor ConstantMomentGeometryImpl::forward(const torch::Tensor& joint_state) const {

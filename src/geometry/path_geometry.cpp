@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "motornet/error.h"
+#include "../replace_buffer.h"
 
 namespace motornet {
 
@@ -45,19 +46,23 @@ PathGeometryImpl::PathGeometryImpl(Skeleton skeleton, const std::vector<MusclePa
       }
     }
   }
-  const int64_t n_points = static_cast<int64_t>(bodies.size());
-  auto coordinate_rows = torch::empty({S, n_points}, torch::kFloat64);
-  for (int64_t s = 0; s < S; ++s) coordinate_rows[s] = torch::tensor(coordinates[s], torch::kFloat64);
-  auto owner = torch::zeros({static_cast<int64_t>(segment_owner.size()), n_muscles_}, torch::kFloat64);
-  for (size_t k = 0; k < segment_owner.size(); ++k) owner[k][segment_owner[k]] = 1.0;
-
-  auto dtype = skeleton_->position_lower_bound().dtype();
-  auto device = skeleton_->position_lower_bound().device();
   // Index tensors are not buffers: Module::to(dtype) would turn them into floats.
   fixation_body_ = torch::tensor(bodies, torch::kInt64);
-  coordinates_ = register_buffer("coordinates", coordinate_rows.to(device, dtype));
   segment_start_ = torch::tensor(segment_start, torch::kInt64);
-  segment_muscle_ = register_buffer("segment_muscle", owner.to(device, dtype));
+  coordinate_rows_ = std::move(coordinates);
+  segment_owner_ = std::move(segment_owner);
+  materialize();
+}
+
+void PathGeometryImpl::materialize() {
+  const int64_t S = static_cast<int64_t>(coordinate_rows_.size());
+  const int64_t n_points = fixation_body_.size(0);
+  auto coordinates = torch::empty({S, n_points}, torch::kFloat64);
+  for (int64_t s = 0; s < S; ++s) coordinates[s] = torch::tensor(coordinate_rows_[s], torch::kFloat64);
+  auto owner = torch::zeros({static_cast<int64_t>(segment_owner_.size()), n_muscles_}, torch::kFloat64);
+  for (size_t k = 0; k < segment_owner_.size(); ++k) owner[k][segment_owner_[k]] = 1.0;
+  coordinates_ = register_or_replace_buffer(*this, "coordinates", coordinates.to(tensor_options()));
+  segment_muscle_ = register_or_replace_buffer(*this, "segment_muscle", owner.to(tensor_options()));
 }
 
 torch::Tensor PathGeometryImpl::forward(const torch::Tensor& joint_state) const {

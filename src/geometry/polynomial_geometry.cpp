@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "motornet/error.h"
+#include "../replace_buffer.h"
 
 namespace motornet {
 
@@ -17,15 +18,21 @@ torch::Tensor matrix(const std::vector<std::vector<double>>& rows, size_t column
 }
 }  // namespace
 
-PolynomialGeometryImpl::PolynomialGeometryImpl(const PolynomialGeometryOptions& options) {
-  const size_t n_muscles = options.a0().size();
+PolynomialGeometryImpl::PolynomialGeometryImpl(const PolynomialGeometryOptions& options) : options_(options) {
   const size_t dof = options.angle_offset().size();
   require(options.a1().size() == dof, "a1", "expected one row per degree of freedom");
   require(options.a2().size() == dof, "a2", "expected one row per degree of freedom");
-  a0_ = register_buffer("a0", torch::tensor(options.a0(), torch::kFloat64));
-  a1_ = register_buffer("a1", matrix(options.a1(), n_muscles, "a1"));
-  a2_ = register_buffer("a2", matrix(options.a2(), n_muscles, "a2"));
-  angle_offset_ = register_buffer("angle_offset", torch::tensor(options.angle_offset(), torch::kFloat64));
+  materialize();
+}
+
+void PolynomialGeometryImpl::materialize() {
+  const auto& o = options_;
+  const size_t n_muscles = o.a0().size();
+  a0_ = register_or_replace_buffer(*this, "a0", torch::tensor(o.a0(), torch::kFloat64).to(tensor_options()));
+  a1_ = register_or_replace_buffer(*this, "a1", matrix(o.a1(), n_muscles, "a1").to(tensor_options()));
+  a2_ = register_or_replace_buffer(*this, "a2", matrix(o.a2(), n_muscles, "a2").to(tensor_options()));
+  angle_offset_ = register_or_replace_buffer(*this, "angle_offset",
+                                             torch::tensor(o.angle_offset(), torch::kFloat64).to(tensor_options()));
 }
 
 torch::Tensor PolynomialGeometryImpl::forward(const torch::Tensor& joint_state) const {

@@ -12,10 +12,14 @@ class ConstantMomentGeometryImpl : public GeometryImpl {
   explicit ConstantMomentGeometryImpl(const std::vector<std::vector<double>>& moments);
 
   std::string type_name() const override { return "ConstantMomentGeometry"; }
-  int64_t n_muscles() const override { return moments_.size(1); }
+  int64_t n_muscles() const override { return static_cast<int64_t>(moment_rows_[0].size()); }
   torch::Tensor forward(const torch::Tensor& joint_state) const override;
 
+ protected:
+  void materialize() override;
+
  private:
+  std::vector<std::vector<double>> moment_rows_;
   torch::Tensor moments_;  // [D, M]
 };
 TORCH_MODULE(ConstantMomentGeometry);

@@ -24,9 +24,14 @@ class PathGeometryImpl : public GeometryImpl {
   int64_t n_muscles() const override { return n_muscles_; }
   torch::Tensor forward(const torch::Tensor& joint_state) const override;
 
+ protected:
+  void materialize() override;
+
  private:
   Skeleton skeleton_;
   int64_t n_muscles_;
+  std::vector<std::vector<double>> coordinate_rows_;  // [S][N], float64 description
+  std::vector<int64_t> segment_owner_;                 // muscle of each segment
   torch::Tensor fixation_body_;   // [N] int64: every point of every muscle, muscle after muscle
   torch::Tensor coordinates_;     // [S, N]
   torch::Tensor segment_start_;   // [n_segments] int64: point index where each segment starts

@@ -23,7 +23,11 @@ class PolynomialGeometryImpl : public GeometryImpl {
   int64_t n_muscles() const override { return a0_.size(0); }
   torch::Tensor forward(const torch::Tensor& joint_state) const override;
 
+ protected:
+  void materialize() override;
+
  private:
+  PolynomialGeometryOptions options_;
   torch::Tensor a0_, a1_, a2_, angle_offset_;  // [M], [D, M], [D, M], [D]
 };
 TORCH_MODULE(PolynomialGeometry);
