@@ -58,8 +58,8 @@ EffectorOptions effector_options_from_config(const ConfigNode& block, EffectorOp
 Effector effector_from_config(const ConfigNode& block) {
   block.require_map();
   if (auto preset = block.child("preset")) {
-    block.check_keys(with_options({"preset", "muscle"}));
     const auto& definition = preset_definition(preset->as_string(), preset->path());
+    block.check_keys(with_options({"preset", "muscle"}));
     auto options = effector_options_from_config(block, definition.default_options);
     Muscle muscle;
     if (auto muscle_block = block.child("muscle")) muscle = muscle_from_config(*muscle_block, definition.default_muscle_type);

@@ -82,7 +82,8 @@ void MuscleImpl::build(const std::vector<MuscleEntry>& muscles, double ministep)
         value = *spec.default_value;
         path = join_path(where, spec.name);
       } else {
-        throw InputError(where, fmt::format("missing muscle parameter '{}' (required by {})", spec.name, type_name()));
+        throw InputError(where, fmt::format("muscle '{}' is missing parameter '{}' (required by {})", muscle.name,
+                                            spec.name, type_name()));
       }
       check_range(spec, value, path);
       per_muscle.push_back(value);

@@ -34,7 +34,8 @@ std::vector<MuscleEntry> entries(const Muscle& muscle, const std::vector<std::st
                                  const std::map<std::string, std::vector<double>>& values) {
   std::vector<MuscleEntry> result;
   for (size_t m = 0; m < names.size(); ++m) {
-    MuscleEntry entry{names[m], {}, ""};
+    // Errors about a preset's muscles point at the `muscle` block, where the user sets their parameters.
+    MuscleEntry entry{names[m], {}, "muscle"};
     for (const auto& [parameter, per_muscle] : values)
       if (!muscle->shared_parameters().count(parameter)) entry.parameters[parameter] = per_muscle[m];
     result.push_back(std::move(entry));
@@ -83,7 +84,7 @@ Effector make_relu_point_mass24(Muscle muscle, EffectorOptions options) {
   for (const auto& [name, corner] : corners) {
     MuscleParameters parameters;
     if (!muscle->shared_parameters().count("max_isometric_force")) parameters["max_isometric_force"] = 500.0;
-    effector->add_muscle(MusclePath{{0, 1}, {corner, {0.0, 0.0}}}, MuscleEntry{name, parameters, ""});
+    effector->add_muscle(MusclePath{{0, 1}, {corner, {0.0, 0.0}}}, MuscleEntry{name, parameters, "muscle"});
   }
   return effector;
 }

@@ -53,9 +53,18 @@ Scenario scenario_from_config(const ConfigNode& file_root) {
   initial_values.resize(2 * D, 0.0);
   scenario.initial_joint_state = vector_tensor(initial_values);
 
+  // Actions: one row of M numbers per step, or {steps: T, value: [M numbers]} held constant.
   auto actions = root.at("actions");
-  auto rows = actions.as_matrix(M);
-  if (rows.empty()) actions.fail("expected at least one row of actions");
+  std::vector<std::vector<double>> rows;
+  if (actions.is_map()) {
+    actions.check_keys({"steps", "value"});
+    const int64_t steps = actions.at("steps").as_int();
+    if (steps < 1) actions.at("steps").fail(fmt::format("must be at least 1, got {}", steps));
+    rows.assign(steps, actions.at("value").as_doubles(M));
+  } else {
+    rows = actions.as_matrix(M);
+    if (rows.empty()) actions.fail("expected at least one row of actions");
+  }
   scenario.actions = torch::empty({static_cast<int64_t>(rows.size()), M}, torch::kFloat64);
   for (size_t t = 0; t < rows.size(); ++t) scenario.actions[t] = vector_tensor(rows[t]);
 

@@ -18,8 +18,9 @@ PathGeometryImpl::PathGeometryImpl(Skeleton skeleton, const std::vector<MusclePa
   std::vector<int64_t> segment_owner;
   for (int64_t m = 0; m < n_muscles_; ++m) {
     const MusclePath& path = paths[m];
-    std::string where = m < static_cast<int64_t>(paths_config_path.size()) ? paths_config_path[m]
-                                                                          : fmt::format("muscles[{}]", m);
+    std::string where = m < static_cast<int64_t>(paths_config_path.size()) && !paths_config_path[m].empty()
+                            ? paths_config_path[m]
+                            : fmt::format("muscles[{}]", m);
     auto key = [&](const char* name) { return where + "." + name; };
     require(path.fixation_body.size() >= 2, key("fixation_body"),
             fmt::format("a muscle path needs at least 2 points, got {}", path.fixation_body.size()));
