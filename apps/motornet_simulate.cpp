@@ -39,14 +39,13 @@ int main(int argc, char** argv) {
 
   try {
     auto scenario = motornet::scenario_from_config(motornet::ConfigNode::load_file(scenario_file));
-    auto result = motornet::run_scenario(scenario);
-    std::string text = motornet::to_json(result).dump() + "\n";
+    auto result = motornet::simulate(scenario);
+    std::string text = result.dump() + "\n";
     if (output_file.empty()) {
       std::cout << text;
     } else {
       write_atomically(output_file, text);
-      std::cerr << fmt::format("{}: {} steps, objective {:.6g}, written to {}\n", scenario.name,
-                               result.joint.size(0) - 1, result.objective, output_file);
+      std::cerr << fmt::format("{}: {} steps written to {}\n", scenario.name, scenario.actions.size(0), output_file);
     }
     return 0;
   } catch (const motornet::InputError& error) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "motornet/effector_config.h"
+#include "motornet/environment_config.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -24,11 +25,13 @@ nlohmann::json tensor_to_json(const torch::Tensor& tensor) {
 Scenario scenario_from_config(const ConfigNode& file_root) {
   ConfigNode root = file_root.has("scenario") ? file_root.at("scenario") : file_root;
   root.require_map();
-  if (root.has("environment") || root.has("goal"))
-    throw InputError(root.path().empty() ? "environment" : root.path() + ".environment",
-                     "environment scenarios are not supported by this build (the environment module is not there yet)");
-  root.check_keys({"name", "effector", "initial_joint_state", "actions", "endpoint_load", "joint_load", "objective",
-                   "dtype"});
+  const bool environment = root.has("environment");
+  if (environment) {
+    root.check_keys({"name", "effector", "initial_joint_state", "actions", "goal", "environment", "dtype"});
+  } else {
+    root.check_keys({"name", "effector", "initial_joint_state", "actions", "endpoint_load", "joint_load", "objective",
+                     "dtype"});
+  }
   Scenario scenario;
   scenario.name = root.get_string("name", "scenario");
   const std::string dtype = root.get_string("dtype", "float32");
@@ -75,6 +78,11 @@ Scenario scenario_from_config(const ConfigNode& file_root) {
   scenario.endpoint_load = optional_vector("endpoint_load", S);
   scenario.joint_load = optional_vector("joint_load", D);
 
+  if (environment) {
+    scenario.goal = vector_tensor(root.at("goal").as_doubles(S));
+    scenario.environment = environment_from_config(root.at("environment"), scenario.effector);
+    return scenario;
+  }
   auto objective = root.at("objective");
   objective.check_keys({"fingertip_weights"});
   scenario.fingertip_weights = vector_tensor(objective.at("fingertip_weights").as_doubles(S));
@@ -82,6 +90,7 @@ Scenario scenario_from_config(const ConfigNode& file_root) {
 }
 
 SimulationResult run_scenario(const Scenario& scenario) {
+  require(!scenario.is_environment(), scenario.name, "an environment scenario: use run_environment_scenario");
   auto& effector = scenario.effector;
   effector.ptr()->to(scenario.dtype);
   auto options = torch::TensorOptions().dtype(scenario.dtype);
@@ -135,6 +144,42 @@ nlohmann::json to_json(const SimulationResult& result) {
           {"objective", result.objective},
           {"grad_actions", tensor_to_json(result.grad_actions)},
           {"grad_initial_joint", tensor_to_json(result.grad_initial_joint)}};
+}
+
+EnvironmentRun run_environment_scenario(const Scenario& scenario) {
+  require(scenario.is_environment(), scenario.name, "not an environment scenario (no 'environment' block)");
+  auto environment = scenario.environment;
+  environment->to(scenario.dtype);
+  auto options = torch::TensorOptions().dtype(scenario.dtype);
+  torch::NoGradGuard no_grad;
+  auto result = environment->reset(ResetOptions()
+                                       .batch_size(1)
+                                       .deterministic(true)
+                                       .joint_state(scenario.initial_joint_state.to(options).unsqueeze(0))
+                                       .target(scenario.goal.to(options).unsqueeze(0)));
+  std::vector<torch::Tensor> observations{result.observation[0]}, fingertips{result.info.states.fingertip()[0]};
+  EnvironmentRun run;
+  for (int64_t t = 0; t < scenario.actions.size(0); ++t) {
+    result = environment->step(scenario.actions[t].to(options).unsqueeze(0));
+    observations.push_back(result.observation[0]);
+    fingertips.push_back(result.info.states.fingertip()[0]);
+  }
+  run.observation = torch::stack(observations);
+  run.fingertip = torch::stack(fingertips);
+  run.terminated_at_last_step = result.terminated;
+  if (!torch::isfinite(run.observation).all().item<bool>())
+    throw InputError(scenario.name, "the simulation produced non-finite observations");
+  return run;
+}
+
+nlohmann::json to_json(const EnvironmentRun& run) {
+  return {{"observation", tensor_to_json(run.observation)},
+          {"fingertip", tensor_to_json(run.fingertip)},
+          {"terminated_at_last_step", run.terminated_at_last_step}};
+}
+
+nlohmann::json simulate(const Scenario& scenario) {
+  return scenario.is_environment() ? to_json(run_environment_scenario(scenario)) : to_json(run_scenario(scenario));
 }
 
 }  // namespace motornet

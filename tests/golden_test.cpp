@@ -1,4 +1,4 @@
-// Golden parity: every effector case of tests/data/golden (copied from shared/golden) reproduced within the
+// Golden parity: every effector and environment case of tests/data/golden (copied from shared/golden) reproduced within the
 // tolerances of its README, in float32 and float64.
 
 #include <gtest/gtest.h>
@@ -63,6 +63,30 @@ INSTANTIATE_TEST_SUITE_P(Golden, EffectorGolden,
                          ::testing::Values("pm24_relu", "freepm24_relu", "reacher_relu", "arm26_rigid",
                                            "arm26_thelen", "arm26_mujoco", "arm26_compliant_rk4",
                                            "arm26_loads_rk4_ministeps", "custom_arm_paths"),
+                         [](const auto& info) { return info.param; });
+
+class EnvironmentGolden : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EnvironmentGolden, Float32WithinTolerance) {
+  auto golden = load_case(GetParam());
+  auto run = run_environment_scenario(golden.scenario);
+  const auto& expected = golden.file["expected"];
+  EXPECT_WITHIN(run.observation, json_to_tensor(expected["observation"]), 1e-4, 1e-4, "observation");
+  EXPECT_WITHIN(run.fingertip, json_to_tensor(expected["fingertip"]), 1e-4, 1e-4, "fingertip");
+  EXPECT_EQ(run.terminated_at_last_step, expected["terminated_at_last_step"].get<bool>());
+}
+
+TEST_P(EnvironmentGolden, Float64Exact) {
+  auto golden = load_case(GetParam());
+  golden.scenario.dtype = torch::kFloat64;
+  auto run = run_environment_scenario(golden.scenario);
+  const auto& expected = golden.file["expected_float64"];
+  EXPECT_WITHIN(run.observation, json_to_tensor(expected["observation"]), 1e-8, 1e-8, "observation");
+  EXPECT_WITHIN(run.fingertip, json_to_tensor(expected["fingertip"]), 1e-8, 1e-8, "fingertip");
+  EXPECT_EQ(run.terminated_at_last_step, expected["terminated_at_last_step"].get<bool>());
+}
+
+INSTANTIATE_TEST_SUITE_P(Golden, EnvironmentGolden, ::testing::Values("env_pm24_delays", "env_arm26_delays"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -12,6 +12,7 @@
 
 #include "motornet/config.h"
 #include "motornet/effector.h"
+#include "motornet/environment.h"
 
 namespace motornet {
 
@@ -23,7 +24,12 @@ struct Scenario {
   torch::Tensor actions;              // [T, M], float64
   torch::Tensor endpoint_load;        // [S] (zero when absent)
   torch::Tensor joint_load;           // [D] (zero when absent)
-  torch::Tensor fingertip_weights;    // [S]
+  torch::Tensor fingertip_weights;    // [S] (effector scenarios)
+  // Environment scenarios: the environment around `effector`, and the goal [S] that replaces the drawn one.
+  Environment environment{nullptr};
+  torch::Tensor goal;
+
+  bool is_environment() const { return !environment.is_empty(); }
 };
 
 // Reads a scenario; a file holding {"scenario": ...} (a golden file) is read from that key.
@@ -42,5 +48,17 @@ SimulationResult run_scenario(const Scenario& scenario);
 
 // The result with the keys of the golden files' `expected` block.
 nlohmann::json to_json(const SimulationResult& result);
+
+// Environment scenarios: reset with the initial joint state and the goal, then deterministic steps.
+struct EnvironmentRun {
+  torch::Tensor observation;  // [T+1, obs], index 0 from reset
+  torch::Tensor fingertip;    // [T+1, S]
+  bool terminated_at_last_step = false;
+};
+EnvironmentRun run_environment_scenario(const Scenario& scenario);
+nlohmann::json to_json(const EnvironmentRun& run);
+
+// Runs either kind of scenario and returns its JSON result (what motornet-simulate writes).
+nlohmann::json simulate(const Scenario& scenario);
 
 }  // namespace motornet

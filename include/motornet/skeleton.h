@@ -47,6 +47,10 @@ class SkeletonImpl : public ExactModule {
   virtual PathPoints path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
                                  const torch::Tensor& coordinates) const = 0;
 
+  // Whether the fingertip can be placed at `point` [S] within the position bounds; nullopt when the skeleton
+  // cannot tell (no inverse kinematics).
+  virtual std::optional<bool> can_reach(const std::vector<double>& point) const { return std::nullopt; }
+
   // SPEC §2.1: semi-implicit step of size h from accelerations [B, D], then the bounds.
   torch::Tensor integrate(double h, const torch::Tensor& acceleration, const torch::Tensor& joint_state) const;
 

@@ -48,4 +48,11 @@ PathPoints PointMassImpl::path_points(const torch::Tensor& joint_state, const to
   return points;
 }
 
+std::optional<bool> PointMassImpl::can_reach(const std::vector<double>& point) const {
+  if (static_cast<int64_t>(point.size()) != space_dim()) return false;
+  for (int64_t d = 0; d < space_dim(); ++d)
+    if (point[d] < bounds().position_lower[d] || point[d] > bounds().position_upper[d]) return false;
+  return true;
+}
+
 }  // namespace motornet

@@ -118,4 +118,26 @@ PathPoints TwoDofArmImpl::path_points(const torch::Tensor& joint_state, const to
   return points;
 }
 
+std::optional<bool> TwoDofArmImpl::can_reach(const std::vector<double>& point) const {
+  // Analytic inverse kinematics: both elbow solutions, each checked against the position bounds.
+  if (point.size() != 2) return false;
+  const double l1 = options_.l1(), l2 = options_.l2();
+  const double x = point[0], y = point[1];
+  const double cos_elbow = (x * x + y * y - l1 * l1 - l2 * l2) / (2.0 * l1 * l2);
+  if (cos_elbow < -1.0 || cos_elbow > 1.0) return false;
+  for (double sign : {1.0, -1.0}) {
+    const double q2 = sign * std::acos(cos_elbow);
+    double q1 = std::atan2(y, x) - std::atan2(l2 * std::sin(q2), l1 + l2 * std::cos(q2));
+    // Try the equivalent angles within one turn of the bounds.
+    for (double shift : {-2.0 * M_PI, 0.0, 2.0 * M_PI}) {
+      const double shoulder = q1 + shift;
+      const auto& b = bounds();
+      if (shoulder >= b.position_lower[0] && shoulder <= b.position_upper[0] && q2 >= b.position_lower[1] &&
+          q2 <= b.position_upper[1])
+        return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace motornet

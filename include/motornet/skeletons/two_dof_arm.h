@@ -29,6 +29,7 @@ class TwoDofArmImpl : public SkeletonImpl {
   torch::Tensor joint_to_cartesian(const torch::Tensor& joint_state) const override;
   PathPoints path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
                          const torch::Tensor& coordinates) const override;
+  std::optional<bool> can_reach(const std::vector<double>& point) const override;
 
   const TwoDofArmOptions& options() const { return options_; }
 

@@ -1,0 +1,109 @@
+#pragma once
+// Environment (SPEC §7): an effector and a task seen through the senses a brain has. Each step returns an
+// observation built from the task's inputs, delayed and noisy vision of the fingertip, delayed and noisy
+// proprioception (normalised muscle lengths and velocities) and the last actions; the action itself gets
+// motor noise before the effector, and the task's force fields push on the hand. Every random draw comes from
+// the environment's seeded generator, so a seed reproduces an episode bit for bit; everything is
+// differentiable end to end.
+//
+// Like a gym environment, an Environment runs one episode (batch) at a time: `reset` starts it and `step`
+// advances it. Subclass it and override `observe` to change what the network sees.
+
+#include <torch/torch.h>
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "motornet/effector.h"
+#include "motornet/task.h"
+
+namespace motornet {
+
+struct EnvironmentOptions {
+  TORCH_ARG(double, max_ep_duration) = 1.0;                       // s
+  TORCH_ARG(std::optional<double>, proprioception_delay) = std::nullopt;  // s; default one timestep (no lag)
+  TORCH_ARG(std::optional<double>, vision_delay) = std::nullopt;          // s; default one timestep
+  TORCH_ARG(double, proprioception_noise) = 0.0;  // standard deviations of additive Gaussian noise
+  TORCH_ARG(double, vision_noise) = 0.0;
+  TORCH_ARG(std::vector<double>, obs_noise) = std::vector<double>{0.0};  // one value, or one per observation entry
+  TORCH_ARG(double, action_noise) = 0.0;
+  TORCH_ARG(int64_t, action_frame_stacking) = 0;  // how many past actions the observation carries
+  TORCH_ARG(uint64_t, seed) = 0;
+};
+
+struct ResetOptions {
+  TORCH_ARG(int64_t, batch_size) = 1;
+  TORCH_ARG(bool, deterministic) = false;  // no noise at all in this episode
+  TORCH_ARG(bool, evaluation) = false;     // the task's fixed evaluation conditions
+  // Overrides of the drawn conditions: start joint states ([1 or B, D or 2D]) and targets ([1 or B, S]).
+  TORCH_ARG(torch::Tensor, joint_state) = {};
+  TORCH_ARG(torch::Tensor, target) = {};
+};
+
+// What a step reports besides the observation.
+struct StepInfo {
+  EffectorState states;              // after the step (after reset for `reset`)
+  torch::Tensor goal;                // [B, S]: the task's goal at this step
+  torch::Tensor action;              // [B, M]: as given to step (undefined after reset)
+  torch::Tensor noisy_action;        // [B, M]: with motor noise, as the effector received it
+  torch::Tensor endpoint_load;       // [B, S]: total force on the hand during the step
+  std::map<std::string, torch::Tensor> field_forces;  // [B, S] per force field, by name
+  int64_t step = 0;                  // steps taken since reset
+};
+
+struct StepResult {
+  torch::Tensor observation;  // [B, observation_size]
+  bool terminated = false;    // the episode's last step was taken
+  StepInfo info;
+};
+
+class EnvironmentImpl : public torch::nn::Module {
+ public:
+  EnvironmentImpl(Effector effector, TaskPtr task, EnvironmentOptions options = {});
+
+  StepResult reset(const ResetOptions& options = {});
+  StepResult step(const torch::Tensor& action);
+
+  int64_t n_steps() const { return n_steps_; }
+  int64_t observation_size() const;
+  double timestep() const { return effector_->timestep(); }
+  const Effector& effector() const { return effector_; }
+  const TaskPtr& task() const { return task_; }
+  const EnvironmentOptions& options() const { return options_; }
+  const Trials& trials() const { return trials_; }
+  // Reseeds the generator: the next reset starts the same sequence of episodes as a new environment would.
+  void seed(uint64_t seed);
+  torch::Generator& generator() { return generator_; }
+
+ protected:
+  // The observation after the current step from the delayed senses (override to change what is observed).
+  virtual torch::Tensor observe(const torch::Tensor& task_inputs, const torch::Tensor& vision,
+                                const torch::Tensor& proprioception, const torch::Tensor& action_frames);
+  // Gaussian noise of standard deviation `sigma` shaped like `like` (zero in deterministic episodes).
+  torch::Tensor noise(const torch::Tensor& like, double sigma);
+  torch::Tensor proprioception(const EffectorState& state) const;
+  StepInfo info_for(const EffectorState& state) const;
+
+ private:
+  int64_t delay_steps(const std::optional<double>& delay, const char* key) const;
+  torch::Tensor current_observation();
+
+  Effector effector_;
+  TaskPtr task_;
+  EnvironmentOptions options_;
+  int64_t n_steps_ = 0, proprioception_lag_ = 1, vision_lag_ = 1;
+  torch::Generator generator_;
+
+  // The running episode.
+  bool started_ = false, deterministic_ = false;
+  int64_t t_ = 0;
+  Trials trials_;
+  EffectorState state_;
+  std::deque<torch::Tensor> vision_buffer_, proprioception_buffer_, action_frames_;
+};
+TORCH_MODULE(Environment);
+
+}  // namespace motornet

@@ -1,0 +1,202 @@
+#include "motornet/environment.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "motornet/error.h"
+
+namespace motornet {
+
+namespace {
+void require_non_negative(double value, const char* key) {
+  require(std::isfinite(value) && value >= 0.0, key, fmt::format("must be a non-negative number, got {}", value));
+}
+
+// Reshapes a [1 or B, width] override to [B, width].
+torch::Tensor per_trial(const torch::Tensor& value, int64_t batch, int64_t width, const char* key,
+                        const torch::TensorOptions& options) {
+  auto rows = value.to(options);
+  if (rows.dim() == 1) rows = rows.unsqueeze(0);
+  require(rows.dim() == 2 && rows.size(1) == width && (rows.size(0) == 1 || rows.size(0) == batch), key,
+          fmt::format("expected shape [{}, {}] (or one row for the batch), got {}", batch, width,
+                      fmt::join(rows.sizes(), "x")));
+  return rows.expand({batch, width});
+}
+}  // namespace
+
+EnvironmentImpl::EnvironmentImpl(Effector effector, TaskPtr task, EnvironmentOptions options)
+    : effector_(std::move(effector)), task_(std::move(task)), options_(std::move(options)) {
+  require(task_ != nullptr, "task", "an environment needs a task");
+  const double dt = effector_->timestep();
+  require(std::isfinite(options_.max_ep_duration()) && options_.max_ep_duration() > 0.0, "max_ep_duration",
+          fmt::format("must be positive, got {}", options_.max_ep_duration()));
+  n_steps_ = static_cast<int64_t>(std::llround(options_.max_ep_duration() / dt));
+  require(n_steps_ >= 1, "max_ep_duration",
+          fmt::format("{} s is shorter than one timestep ({} s)", options_.max_ep_duration(), dt));
+  proprioception_lag_ = delay_steps(options_.proprioception_delay(), "proprioception_delay");
+  vision_lag_ = delay_steps(options_.vision_delay(), "vision_delay");
+  require_non_negative(options_.proprioception_noise(), "proprioception_noise");
+  require_non_negative(options_.vision_noise(), "vision_noise");
+  require_non_negative(options_.action_noise(), "action_noise");
+  require(options_.action_frame_stacking() >= 0, "action_frame_stacking",
+          fmt::format("must not be negative, got {}", options_.action_frame_stacking()));
+  const auto& obs_noise = options_.obs_noise();
+  require(obs_noise.size() == 1 || static_cast<int64_t>(obs_noise.size()) == observation_size(), "obs_noise",
+          fmt::format("expected one value or one per observation entry ({}), got {}", observation_size(),
+                      obs_noise.size()));
+  for (double sigma : obs_noise) require_non_negative(sigma, "obs_noise");
+  under_path("task", [&] { task_->validate(*effector_, dt, n_steps_); });
+  register_module("effector", effector_.ptr());
+  seed(options_.seed());
+}
+
+int64_t EnvironmentImpl::delay_steps(const std::optional<double>& delay, const char* key) const {
+  const double dt = effector_->timestep();
+  if (!delay) return 1;
+  require(std::isfinite(*delay) && *delay > 0.0, key, fmt::format("must be positive, got {}", *delay));
+  const double ratio = *delay / dt;
+  const double whole = std::round(ratio);
+  require(whole >= 1.0 && std::fabs(ratio - whole) <= 1e-9 * std::max(1.0, ratio), key,
+          fmt::format("{} s is not a whole multiple of the timestep ({} s)", *delay, dt));
+  return static_cast<int64_t>(whole);
+}
+
+int64_t EnvironmentImpl::observation_size() const {
+  const int64_t S = effector_->space_dim(), M = effector_->n_muscles();
+  return task_->n_inputs(S) + S + 2 * M + options_.action_frame_stacking() * M;
+}
+
+void EnvironmentImpl::seed(uint64_t seed) { generator_ = at::detail::createCPUGenerator(seed); }
+
+torch::Tensor EnvironmentImpl::noise(const torch::Tensor& like, double sigma) {
+  if (deterministic_ || sigma == 0.0) return torch::zeros_like(like);
+  return sigma * torch::randn(like.sizes(), generator_, like.options().requires_grad(false));
+}
+
+torch::Tensor EnvironmentImpl::proprioception(const EffectorState& state) const {
+  const auto& muscle = effector_->muscle();
+  auto length = state.muscle.select(1, muscle->state_row("muscle length")) / muscle->proprioceptive_length_scale();
+  auto velocity =
+      state.muscle.select(1, muscle->state_row("muscle velocity")) / muscle->proprioceptive_velocity_scale();
+  return torch::cat({length, velocity}, 1);
+}
+
+StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
+  const int64_t B = reset.batch_size();
+  require(B >= 1, "batch_size", fmt::format("must be at least 1, got {}", B));
+  const auto options = effector_->tensor_options();
+  const double dt = effector_->timestep();
+  deterministic_ = reset.deterministic();
+
+  trials_ = task_->sample(B, n_steps_, dt, *effector_, generator_, reset.evaluation());
+  if (reset.joint_state().defined()) {
+    auto joint = reset.joint_state().to(options);
+    if (joint.dim() == 1) joint = joint.unsqueeze(0);
+    const int64_t D = effector_->dof();
+    if (joint.dim() == 2 && joint.size(1) == D) joint = torch::cat({joint, torch::zeros_like(joint)}, 1);
+    trials_.initial_joint = per_trial(joint, B, 2 * D, "joint_state", options);
+    torch::NoGradGuard no_grad;
+    trials_.start = effector_->skeleton()->joint_to_cartesian(trials_.initial_joint).narrow(1, 0, effector_->space_dim());
+  }
+  if (reset.target().defined())
+    trials_.target = per_trial(reset.target(), B, effector_->space_dim(), "target", options);
+  task_->compose(trials_, n_steps_);
+  trials_.goal = trials_.goal.to(options);
+  trials_.inputs = trials_.inputs.to(options);
+
+  state_ = effector_->reset(B, trials_.initial_joint);
+  auto vision = state_.fingertip() + noise(state_.fingertip(), options_.vision_noise());
+  auto proprio = proprioception(state_);
+  proprio = proprio + noise(proprio, options_.proprioception_noise());
+  vision_buffer_.assign(vision_lag_, vision);
+  proprioception_buffer_.assign(proprioception_lag_, proprio);
+  action_frames_.assign(options_.action_frame_stacking(), torch::zeros({B, effector_->n_muscles()}, options));
+  t_ = 0;
+  started_ = true;
+
+  StepResult result;
+  result.info = info_for(state_);
+  result.info.endpoint_load = torch::zeros({B, effector_->space_dim()}, options);
+  result.observation = current_observation();
+  return result;
+}
+
+StepResult EnvironmentImpl::step(const torch::Tensor& action) {
+  require(started_, "step", "call reset before the first step");
+  require(t_ < n_steps_, "step", fmt::format("the episode ended after {} steps; call reset", n_steps_));
+  const int64_t B = trials_.batch_size(), M = effector_->n_muscles(), S = effector_->space_dim();
+  require(action.defined() && action.dim() == 2 && action.size(0) == B && action.size(1) == M, "action",
+          fmt::format("expected shape [{}, {}] (batch, muscles), got {}", B, M,
+                      action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing"));
+  const auto options = effector_->tensor_options();
+  auto given = action.to(options);
+  auto noisy = given + noise(given, options_.action_noise());
+
+  // Forces on the hand from the state at the start of the step.
+  StepInfo info;
+  auto load = torch::zeros({B, S}, options);
+  for (size_t i = 0; i < task_->fields().size(); ++i) {
+    auto force = task_->fields()[i]->force(t_, timestep(), state_, trials_, trials_.fields[i]);
+    info.field_forces[task_->field_name(i)] = force;
+    load = load + force;
+  }
+  state_ = effector_->step(state_, noisy, load);
+  ++t_;
+
+  auto vision = state_.fingertip() + noise(state_.fingertip(), options_.vision_noise());
+  auto proprio = proprioception(state_);
+  proprio = proprio + noise(proprio, options_.proprioception_noise());
+  vision_buffer_.pop_front();
+  vision_buffer_.push_back(vision);
+  proprioception_buffer_.pop_front();
+  proprioception_buffer_.push_back(proprio);
+  if (!action_frames_.empty()) {
+    action_frames_.pop_front();
+    action_frames_.push_back(noisy);
+  }
+
+  StepResult result;
+  auto field_forces = std::move(info.field_forces);
+  result.info = info_for(state_);
+  result.info.field_forces = std::move(field_forces);
+  result.info.action = given;
+  result.info.noisy_action = noisy;
+  result.info.endpoint_load = load;
+  result.observation = current_observation();
+  result.terminated = t_ >= n_steps_;
+  return result;
+}
+
+StepInfo EnvironmentImpl::info_for(const EffectorState& state) const {
+  StepInfo info;
+  info.states = state;
+  info.goal = trials_.goal.select(1, t_);
+  info.step = t_;
+  return info;
+}
+
+torch::Tensor EnvironmentImpl::current_observation() {
+  // SPEC §7: after step t the delayed channels carry the value of step max(t - k + 1, 0): the front of a
+  // buffer of the last k values. The task's inputs (cues, targets) are seen through the vision delay.
+  auto inputs = trials_.inputs.select(1, std::max<int64_t>(t_ - vision_lag_ + 1, 0));
+  std::vector<torch::Tensor> frames(action_frames_.begin(), action_frames_.end());
+  auto stacked = frames.empty() ? torch::zeros({trials_.batch_size(), 0}, inputs.options()) : torch::cat(frames, 1);
+  return observe(inputs, vision_buffer_.front(), proprioception_buffer_.front(), stacked);
+}
+
+torch::Tensor EnvironmentImpl::observe(const torch::Tensor& task_inputs, const torch::Tensor& vision,
+                                       const torch::Tensor& proprioception, const torch::Tensor& action_frames) {
+  auto senses = torch::cat({vision, proprioception, action_frames}, 1);
+  const auto& obs_noise = options_.obs_noise();
+  if (obs_noise.size() == 1) {
+    // One value: noise on the senses; the task's part (the goal, cues) stays noise free (SPEC §7).
+    return torch::cat({task_inputs, senses + noise(senses, obs_noise[0])}, 1);
+  }
+  auto observation = torch::cat({task_inputs, senses}, 1);
+  if (deterministic_) return observation;
+  auto sigma = torch::tensor(obs_noise, torch::kFloat64).to(observation.options());
+  return observation + sigma * torch::randn(observation.sizes(), generator_, observation.options().requires_grad(false));
+}
+
+}  // namespace motornet
