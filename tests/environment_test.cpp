@@ -53,7 +53,7 @@ TEST(Environment, NoiseHasTheConfiguredStandardDeviationAndNoneWhenDeterministic
                                         .max_ep_duration(0.02)
                                         .seed(3));
   env->to(torch::kFloat64);
-  const int64_t B = 25000;  // 25000 rows x 2..4 entries: >= 5e4 draws per channel, 1e5 for the four-wide ones
+  const int64_t B = 50000;  // 50000 rows x 2..8 entries: at least 1e5 draws per channel
   auto joint = torch::tensor({{0.1, -0.2, 0.0, 0.0}}, torch::kFloat64);
   auto target = torch::tensor({{0.3, 0.3}}, torch::kFloat64);
   auto clean = env->reset(ResetOptions().batch_size(B).deterministic(true).joint_state(joint).target(target)).observation;
@@ -301,6 +301,26 @@ TEST(Tasks, PostureHoldWithPerturbations) {
   auto perturbed = moved.select(1, 0).masked_select(active > 0.5).mean();
   auto unperturbed = moved.select(1, 0).masked_select(active < 0.5).mean();
   EXPECT_GT((perturbed - unperturbed).item<float>(), 0.001f);
+}
+
+// A user's environment: proprioception only (no vision), by overriding `observe`.
+class ProprioceptionOnlyImpl : public EnvironmentImpl {
+ public:
+  using EnvironmentImpl::EnvironmentImpl;
+
+ protected:
+  torch::Tensor observe(const torch::Tensor& task_inputs, const torch::Tensor& vision,
+                        const torch::Tensor& proprioception, const torch::Tensor& action_frames) override {
+    return torch::cat({task_inputs, proprioception}, 1);
+  }
+};
+
+TEST(Environment, SubclassesChooseWhatIsObserved) {
+  auto env = std::make_shared<ProprioceptionOnlyImpl>(make_relu_point_mass24(), std::make_shared<RandomTargetReach>(),
+                                                      EnvironmentOptions().max_ep_duration(0.1));
+  auto result = env->reset(ResetOptions().batch_size(3));
+  EXPECT_EQ(result.observation.size(1), 2 + 8);
+  EXPECT_EQ(env->step(torch::zeros({3, 4})).observation.size(1), 2 + 8);
 }
 
 // --- Bad input -------------------------------------------------------------------------------------------------
