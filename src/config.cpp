@@ -53,6 +53,39 @@ std::string closest_match(const std::string& word, const std::vector<std::string
   return best;
 }
 
+void apply_override(YAML::Node& root, const std::string& assignment, const std::string& origin) {
+  const auto equals = assignment.find('=');
+  if (equals == std::string::npos || equals == 0)
+    throw InputError(origin, fmt::format("expected key.path=value, got '{}'", assignment));
+  const std::string key_path = assignment.substr(0, equals);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(equals + 1));
+  } catch (const YAML::Exception& error) {
+    throw InputError(origin, fmt::format("cannot parse the value of '{}': {}", key_path, error.msg));
+  }
+  std::vector<std::string> keys;
+  std::stringstream stream(key_path);
+  for (std::string key; std::getline(stream, key, '.');) {
+    if (key.empty()) throw InputError(origin, fmt::format("empty key in '{}'", key_path));
+    keys.push_back(key);
+  }
+  YAML::Node node;
+  node.reset(root);
+  std::string walked;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!node.IsMap() && !node.IsNull())
+      throw InputError(origin, fmt::format("'{}' is not a map, so '{}' cannot be set", walked, key_path));
+    walked += (walked.empty() ? "" : ".") + keys[i];
+    if (i + 1 == keys.size()) {
+      node[keys[i]] = value;
+    } else {
+      YAML::Node child = node[keys[i]];
+      node.reset(child);
+    }
+  }
+}
+
 ConfigNode::ConfigNode(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
 
 ConfigNode ConfigNode::load_file(const std::string& filename) {

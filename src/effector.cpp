@@ -141,12 +141,13 @@ EffectorState EffectorImpl::reset(int64_t batch_size, const std::optional<torch:
 
 torch::Tensor EffectorImpl::load_tensor(const torch::Tensor& load, int64_t batch, int64_t width,
                                         const char* name) const {
-  if (!load.defined()) return torch::zeros({batch, width}, tensor_options());
+  if (!load.defined()) return {};  // no load: nothing to add
   auto value = load.to(tensor_options());
   if (value.dim() == 1) value = value.unsqueeze(0);
-  require(value.dim() == 2 && value.size(1) == width && (value.size(0) == 1 || value.size(0) == batch), name,
-          fmt::format("expected shape [{}, {}] (or one row for the batch), got {}", batch, width,
-                      fmt::join(value.sizes(), "x")));
+  require_lazy(value.dim() == 2 && value.size(1) == width && (value.size(0) == 1 || value.size(0) == batch), name, [&] {
+    return fmt::format("expected shape [{}, {}] (or one row for the batch), got {}", batch, width,
+                       fmt::join(value.sizes(), "x"));
+  });
   return value.expand({batch, width});
 }
 
@@ -157,7 +158,8 @@ EffectorImpl::Derivative EffectorImpl::derivative(const torch::Tensor& excitatio
   const int64_t D = dof();
   auto force = stage.muscle.select(1, muscle_->force_row());  // [B, M]
   auto moments = stage.geometry.narrow(1, 2, D);              // [B, D, M]
-  auto tau = -(moments * force.unsqueeze(1)).sum(2) + joint_load;
+  auto tau = -(moments * force.unsqueeze(1)).sum(2);
+  if (joint_load.defined()) tau = tau + joint_load;
   if (options_.damping() != 0.0) tau = tau - options_.damping() * stage.joint.narrow(1, D, D);
   return {muscle_->ode(excitation, stage.muscle), skeleton_->ode(tau, stage.joint, endpoint_load)};
 }
@@ -174,9 +176,11 @@ EffectorImpl::Stage EffectorImpl::integrate(double h, const Derivative& k, const
 EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor& action,
                                  const torch::Tensor& endpoint_load, const torch::Tensor& joint_load) const {
   const int64_t batch = state.joint.size(0);
-  require(action.defined() && action.dim() == 2 && action.size(0) == batch && action.size(1) == n_muscles(), "action",
-          fmt::format("expected shape [{}, {}] (batch, muscles), got {}", batch, n_muscles(),
-                      action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing"));
+  require_lazy(action.defined() && action.dim() == 2 && action.size(0) == batch && action.size(1) == n_muscles(),
+               "action", [&] {
+                 return fmt::format("expected shape [{}, {}] (batch, muscles), got {}", batch, n_muscles(),
+                                    action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing");
+               });
   auto excitation = action.to(tensor_options()).clamp_min(muscle_->min_activation()).clamp_max(1.0);
   auto endpoint = load_tensor(endpoint_load, batch, space_dim(), "endpoint_load");
   auto joint_torque = load_tensor(joint_load, batch, dof(), "joint_load");

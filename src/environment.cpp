@@ -69,9 +69,9 @@ int64_t EnvironmentImpl::observation_size() const {
 
 void EnvironmentImpl::seed(uint64_t seed) { generator_ = at::detail::createCPUGenerator(seed); }
 
-torch::Tensor EnvironmentImpl::noise(const torch::Tensor& like, double sigma) {
-  if (deterministic_ || sigma == 0.0) return torch::zeros_like(like);
-  return sigma * torch::randn(like.sizes(), generator_, like.options().requires_grad(false));
+torch::Tensor EnvironmentImpl::with_noise(const torch::Tensor& value, double sigma) {
+  if (deterministic_ || sigma == 0.0) return value;
+  return value + sigma * torch::randn(value.sizes(), generator_, value.options().requires_grad(false));
 }
 
 torch::Tensor EnvironmentImpl::proprioception(const EffectorState& state) const {
@@ -106,9 +106,8 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   trials_.inputs = trials_.inputs.to(options);
 
   state_ = effector_->reset(B, trials_.initial_joint);
-  auto vision = state_.fingertip() + noise(state_.fingertip(), options_.vision_noise());
-  auto proprio = proprioception(state_);
-  proprio = proprio + noise(proprio, options_.proprioception_noise());
+  auto vision = with_noise(state_.fingertip(), options_.vision_noise());
+  auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
   action_frames_.assign(options_.action_frame_stacking(), torch::zeros({B, effector_->n_muscles()}, options));
@@ -124,29 +123,29 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
 
 StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   require(started_, "step", "call reset before the first step");
-  require(t_ < n_steps_, "step", fmt::format("the episode ended after {} steps; call reset", n_steps_));
+  require_lazy(t_ < n_steps_, "step", [&] { return fmt::format("the episode ended after {} steps; call reset", n_steps_); });
   const int64_t B = trials_.batch_size(), M = effector_->n_muscles(), S = effector_->space_dim();
-  require(action.defined() && action.dim() == 2 && action.size(0) == B && action.size(1) == M, "action",
-          fmt::format("expected shape [{}, {}] (batch, muscles), got {}", B, M,
-                      action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing"));
+  require_lazy(action.defined() && action.dim() == 2 && action.size(0) == B && action.size(1) == M, "action", [&] {
+    return fmt::format("expected shape [{}, {}] (batch, muscles), got {}", B, M,
+                       action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing");
+  });
   const auto options = effector_->tensor_options();
   auto given = action.to(options);
-  auto noisy = given + noise(given, options_.action_noise());
+  auto noisy = with_noise(given, options_.action_noise());
 
   // Forces on the hand from the state at the start of the step.
   StepInfo info;
-  auto load = torch::zeros({B, S}, options);
+  torch::Tensor load;  // undefined: no force on the hand
   for (size_t i = 0; i < task_->fields().size(); ++i) {
     auto force = task_->fields()[i]->force(t_, timestep(), state_, trials_, trials_.fields[i]);
     info.field_forces[task_->field_name(i)] = force;
-    load = load + force;
+    load = load.defined() ? load + force : force;
   }
   state_ = effector_->step(state_, noisy, load);
   ++t_;
 
-  auto vision = state_.fingertip() + noise(state_.fingertip(), options_.vision_noise());
-  auto proprio = proprioception(state_);
-  proprio = proprio + noise(proprio, options_.proprioception_noise());
+  auto vision = with_noise(state_.fingertip(), options_.vision_noise());
+  auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
   vision_buffer_.pop_front();
   vision_buffer_.push_back(vision);
   proprioception_buffer_.pop_front();
@@ -162,7 +161,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   result.info.field_forces = std::move(field_forces);
   result.info.action = given;
   result.info.noisy_action = noisy;
-  result.info.endpoint_load = load;
+  result.info.endpoint_load = load.defined() ? load : torch::zeros({B, S}, options);
   result.observation = current_observation();
   result.terminated = t_ >= n_steps_;
   return result;
@@ -191,7 +190,7 @@ torch::Tensor EnvironmentImpl::observe(const torch::Tensor& task_inputs, const t
   const auto& obs_noise = options_.obs_noise();
   if (obs_noise.size() == 1) {
     // One value: noise on the senses; the task's part (the goal, cues) stays noise free (SPEC §7).
-    return torch::cat({task_inputs, senses + noise(senses, obs_noise[0])}, 1);
+    return torch::cat({task_inputs, with_noise(senses, obs_noise[0])}, 1);
   }
   auto observation = torch::cat({task_inputs, senses}, 1);
   if (deterministic_) return observation;

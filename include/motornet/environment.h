@@ -77,13 +77,14 @@ class EnvironmentImpl : public torch::nn::Module {
   // Reseeds the generator: the next reset starts the same sequence of episodes as a new environment would.
   void seed(uint64_t seed);
   torch::Generator& generator() { return generator_; }
+  const torch::Generator& generator() const { return generator_; }
 
  protected:
   // The observation after the current step from the delayed senses (override to change what is observed).
   virtual torch::Tensor observe(const torch::Tensor& task_inputs, const torch::Tensor& vision,
                                 const torch::Tensor& proprioception, const torch::Tensor& action_frames);
-  // Gaussian noise of standard deviation `sigma` shaped like `like` (zero in deterministic episodes).
-  torch::Tensor noise(const torch::Tensor& like, double sigma);
+  // `value` plus Gaussian noise of standard deviation `sigma` (unchanged in deterministic episodes).
+  torch::Tensor with_noise(const torch::Tensor& value, double sigma);
   torch::Tensor proprioception(const EffectorState& state) const;
   StepInfo info_for(const EffectorState& state) const;
 

@@ -26,6 +26,12 @@ inline void require(bool condition, const std::string& path, const std::string& 
   if (!condition) throw InputError(path, problem);
 }
 
+// As `require`, for hot paths: the message is only built (by calling `problem()`) when the check fails.
+template <class Problem>
+inline void require_lazy(bool condition, const char* path, Problem&& problem) {
+  if (!condition) throw InputError(path, problem());
+}
+
 // Runs `body`; an InputError it throws is rethrown with its path placed under `prefix` (so library code can
 // report keys relative to the configuration block it was given: "timestep" becomes "effector.timestep").
 template <class Body>

@@ -39,7 +39,8 @@ class SkeletonImpl : public ExactModule {
   // Bodies that path points may be fixed on; body 0 is the world.
   int64_t n_bodies() const { return n_bodies_; }
 
-  // Joint accelerations [B, D] from generalized forces tau [B, D], the joint state and an endpoint force [B, S].
+  // Joint accelerations [B, D] from generalized forces tau [B, D], the joint state and an endpoint force [B, S]
+  // (undefined: no endpoint force).
   virtual torch::Tensor ode(const torch::Tensor& generalized_force, const torch::Tensor& joint_state,
                             const torch::Tensor& endpoint_load) const = 0;
   virtual torch::Tensor joint_to_cartesian(const torch::Tensor& joint_state) const = 0;

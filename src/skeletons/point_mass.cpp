@@ -31,6 +31,7 @@ PointMassImpl::PointMassImpl(PointMassOptions options)
 
 torch::Tensor PointMassImpl::ode(const torch::Tensor& generalized_force, const torch::Tensor& joint_state,
                                  const torch::Tensor& endpoint_load) const {
+  if (!endpoint_load.defined()) return generalized_force / options_.mass();
   return (generalized_force + endpoint_load) / options_.mass();
 }
 

@@ -60,14 +60,15 @@ torch::Tensor TwoDofArmImpl::ode(const torch::Tensor& generalized_force, const t
   auto velocity_term_1 = -coupling * s2 * (2.0 * v1 + v2) * v2 + o.viscosity() * v1;
   auto velocity_term_2 = coupling * s2 * v1 * v1 + o.viscosity() * v2;
 
-  auto s1 = torch::sin(q1), c1 = torch::cos(q1);
-  auto s12 = torch::sin(q1 + q2), c12 = torch::cos(q1 + q2);
-  auto fx = endpoint_load.select(1, 0), fy = endpoint_load.select(1, 1);
-  auto load_1 = (-o.l1() * s1 - o.l2() * s12) * fx + (o.l1() * c1 + o.l2() * c12) * fy;
-  auto load_2 = -o.l2() * s12 * fx + o.l2() * c12 * fy;
-
-  auto rhs_1 = generalized_force.select(1, 0) + load_1 - velocity_term_1;
-  auto rhs_2 = generalized_force.select(1, 1) + load_2 - velocity_term_2;
+  auto rhs_1 = generalized_force.select(1, 0) - velocity_term_1;
+  auto rhs_2 = generalized_force.select(1, 1) - velocity_term_2;
+  if (endpoint_load.defined()) {  // J^T F
+    auto s1 = torch::sin(q1), c1 = torch::cos(q1);
+    auto s12 = torch::sin(q1 + q2), c12 = torch::cos(q1 + q2);
+    auto fx = endpoint_load.select(1, 0), fy = endpoint_load.select(1, 1);
+    rhs_1 = rhs_1 + (-o.l1() * s1 - o.l2() * s12) * fx + (o.l1() * c1 + o.l2() * c12) * fy;
+    rhs_2 = rhs_2 - o.l2() * s12 * fx + o.l2() * c12 * fy;
+  }
   auto determinant = mass_11 * mass_22 - mass_12 * mass_12;
   auto acceleration_1 = (mass_22 * rhs_1 - mass_12 * rhs_2) / determinant;
   auto acceleration_2 = (mass_11 * rhs_2 - mass_12 * rhs_1) / determinant;

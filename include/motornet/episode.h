@@ -1,0 +1,22 @@
+#pragma once
+// What a rollout of a policy in an environment records, stacked over time: everything the losses and the
+// analysis need. Index 0 of the time axis is the state after reset.
+
+#include <torch/torch.h>
+
+namespace motornet {
+
+struct EpisodeRecord {
+  torch::Tensor fingertip;      // [B, T+1, S]
+  torch::Tensor hand_velocity;  // [B, T+1, S]
+  torch::Tensor goal;           // [B, T+1, S]
+  torch::Tensor activation;     // [B, T+1, M]
+  torch::Tensor force;          // [B, T+1, M] (N)
+  torch::Tensor hidden;         // [B, T+1, H] (the initial hidden state first)
+  torch::Tensor action;         // [B, T, M] as the policy produced it
+  torch::Tensor joint;          // [B, T+1, 2D]
+  torch::Tensor max_isometric_force;  // [M] (for force penalties normalised by F0)
+  double timestep = 0.0;
+};
+
+}  // namespace motornet

@@ -1,0 +1,44 @@
+#pragma once
+// Recurrent policies: a stack of GRU, LSTM or vanilla RNN (tanh or ReLU) cells and a sigmoid readout to the
+// muscles, initialised as in MotorNet's paper: input weights Xavier-uniform, recurrent weights orthogonal,
+// biases zero, readout weights Xavier-uniform with bias -5 (muscles start almost silent).
+
+#include "motornet/policy.h"
+
+namespace motornet {
+
+enum class CellType { kGru, kLstm, kRnnTanh, kRnnRelu };
+
+struct RecurrentPolicyOptions {
+  RecurrentPolicyOptions(int64_t input_size, int64_t output_size) : input_size_(input_size), output_size_(output_size) {}
+  TORCH_ARG(int64_t, input_size);
+  TORCH_ARG(int64_t, output_size);
+  TORCH_ARG(CellType, cell) = CellType::kGru;
+  TORCH_ARG(int64_t, hidden_size) = 32;  // units per layer
+  TORCH_ARG(int64_t, n_layers) = 1;
+  TORCH_ARG(double, readout_bias) = -5.0;
+};
+
+class RecurrentPolicyImpl : public PolicyImpl {
+ public:
+  explicit RecurrentPolicyImpl(RecurrentPolicyOptions options);
+
+  std::string type_name() const override;
+  int64_t input_size() const override { return options_.input_size(); }
+  int64_t output_size() const override { return options_.output_size(); }
+  // Layers, each with h (and c for an LSTM): n_layers * units * (2 for LSTM, else 1).
+  int64_t hidden_size() const override;
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& observation, const torch::Tensor& hidden) override;
+  void export_torchscript(const std::string& filename) const override;
+  const RecurrentPolicyOptions& options() const { return options_; }
+
+ private:
+  int64_t state_width() const { return options_.cell() == CellType::kLstm ? 2 * options_.hidden_size() : options_.hidden_size(); }
+
+  RecurrentPolicyOptions options_;
+  std::vector<torch::Tensor> w_ih_, w_hh_, b_ih_, b_hh_;
+  torch::Tensor readout_weight_, readout_bias_;
+};
+TORCH_MODULE(RecurrentPolicy);
+
+}  // namespace motornet

@@ -1,0 +1,56 @@
+#pragma once
+// The Policy interface: a step-wise controller, forward(observation [B, I], hidden [B, H]) -> (action [B, M],
+// hidden [B, H]). The hidden state is one explicit tensor (layers and, for LSTMs, cell states concatenated), so
+// a rollout is a plain loop and the exported TorchScript policy has the same two-tensor signature.
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "motornet/config.h"
+
+namespace motornet {
+
+class PolicyImpl : public torch::nn::Module {
+ public:
+  ~PolicyImpl() override = default;
+
+  virtual std::string type_name() const = 0;
+  virtual int64_t input_size() const = 0;
+  virtual int64_t output_size() const = 0;
+  // Width H of the hidden tensor (0 for feed-forward policies).
+  virtual int64_t hidden_size() const = 0;
+  // Hidden state at the start of an episode: zeros [B, H].
+  virtual torch::Tensor initial_hidden(int64_t batch_size) const;
+  virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& observation,
+                                                          const torch::Tensor& hidden) = 0;
+  // Writes a TorchScript module with `forward(obs, h) -> (action, h)` and `initial_hidden(batch_size)` that
+  // computes exactly what `forward` computes in eval mode (no hidden noise); loadable by torch::jit::load and
+  // Python's torch.jit.load.
+  virtual void export_torchscript(const std::string& filename) const = 0;
+
+  // Gaussian noise of this standard deviation is added to the hidden state in training mode, drawn from
+  // `generator` (set by the trainer so that a seed fixes it).
+  void set_hidden_noise(double sigma, std::optional<torch::Generator> generator);
+  double hidden_noise() const { return hidden_noise_; }
+
+ protected:
+  torch::Tensor add_hidden_noise(const torch::Tensor& hidden);
+
+ private:
+  double hidden_noise_ = 0.0;
+  std::optional<torch::Generator> noise_generator_;
+};
+
+using Policy = std::shared_ptr<PolicyImpl>;
+
+// Builds a policy from its YAML block ({type: GRU|LSTM|RNN|MLP, ...}) for the given observation and action sizes.
+Policy policy_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size);
+
+using PolicyFactory = std::function<Policy(const ConfigNode& block, int64_t input_size, int64_t output_size)>;
+void register_policy_type(const std::string& type, PolicyFactory factory);
+std::vector<std::string> policy_types();
+
+}  // namespace motornet

@@ -1,0 +1,121 @@
+#include "motornet/policy.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <mutex>
+
+#include "motornet/error.h"
+#include "motornet/policies/mlp_policy.h"
+#include "motornet/policies/recurrent_policy.h"
+
+namespace motornet {
+
+torch::Tensor PolicyImpl::initial_hidden(int64_t batch_size) const {
+  auto options = torch::TensorOptions();
+  for (const auto& parameter : parameters()) {
+    options = parameter.options().requires_grad(false);
+    break;
+  }
+  return torch::zeros({batch_size, hidden_size()}, options);
+}
+
+void PolicyImpl::set_hidden_noise(double sigma, std::optional<torch::Generator> generator) {
+  require(std::isfinite(sigma) && sigma >= 0.0, "hidden_noise", fmt::format("must be a non-negative number, got {}", sigma));
+  hidden_noise_ = sigma;
+  noise_generator_ = std::move(generator);
+}
+
+torch::Tensor PolicyImpl::add_hidden_noise(const torch::Tensor& hidden) {
+  if (!is_training() || hidden_noise_ == 0.0) return hidden;
+  c10::optional<torch::Generator> generator;
+  if (noise_generator_) generator = *noise_generator_;
+  return hidden + hidden_noise_ * torch::randn(hidden.sizes(), generator, hidden.options().requires_grad(false));
+}
+
+namespace {
+
+struct PolicyRegistry {
+  std::mutex mutex;
+  std::map<std::string, PolicyFactory> factories;
+};
+
+Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size, CellType cell) {
+  std::vector<std::string> keys = {"type", "hidden_size", "n_layers", "hidden_noise", "readout_bias"};
+  if (cell != CellType::kGru && cell != CellType::kLstm) keys.push_back("nonlinearity");
+  block.check_keys(keys);
+  if (cell == CellType::kRnnTanh) {
+    const std::string nonlinearity = block.get_string("nonlinearity", "tanh");
+    if (nonlinearity == "relu") {
+      cell = CellType::kRnnRelu;
+    } else if (nonlinearity != "tanh") {
+      block.at("nonlinearity").fail(fmt::format("expected tanh or relu, got '{}'", nonlinearity));
+    }
+  }
+  auto options = RecurrentPolicyOptions(input_size, output_size)
+                     .cell(cell)
+                     .hidden_size(block.get_int("hidden_size", 32))
+                     .n_layers(block.get_int("n_layers", 1))
+                     .readout_bias(block.get_double("readout_bias", -5.0));
+  Policy policy = under_path(block.path(), [&] { return std::make_shared<RecurrentPolicyImpl>(options); });
+  under_path(block.path(), [&] { policy->set_hidden_noise(block.get_double("hidden_noise", 0.0), std::nullopt); });
+  return policy;
+}
+
+PolicyRegistry& policies() {
+  static PolicyRegistry* registry = [] {
+    auto* r = new PolicyRegistry();
+    r->factories["GRU"] = [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kGru); };
+    r->factories["LSTM"] = [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kLstm); };
+    r->factories["RNN"] = [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kRnnTanh); };
+    r->factories["MLP"] = [](const ConfigNode& block, int64_t input_size, int64_t output_size) -> Policy {
+      block.check_keys({"type", "hidden_sizes", "hidden_noise", "readout_bias"});
+      auto options = MlpPolicyOptions(input_size, output_size).readout_bias(block.get_double("readout_bias", -5.0));
+      if (auto sizes = block.child("hidden_sizes")) {
+        std::vector<int64_t> hidden;
+        for (size_t i = 0; i < sizes->size(); ++i) hidden.push_back(sizes->at(i).as_int());
+        options.hidden_sizes(hidden);
+      }
+      Policy policy = under_path(block.path(), [&] { return std::make_shared<MlpPolicyImpl>(options); });
+      under_path(block.path(), [&] { policy->set_hidden_noise(block.get_double("hidden_noise", 0.0), std::nullopt); });
+      return policy;
+    };
+    return r;
+  }();
+  return *registry;
+}
+
+}  // namespace
+
+void register_policy_type(const std::string& type, PolicyFactory factory) {
+  std::lock_guard<std::mutex> lock(policies().mutex);
+  policies().factories[type] = std::move(factory);
+}
+
+std::vector<std::string> policy_types() {
+  std::lock_guard<std::mutex> lock(policies().mutex);
+  std::vector<std::string> names;
+  for (const auto& entry : policies().factories) names.push_back(entry.first);
+  return names;
+}
+
+Policy policy_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size) {
+  block.require_map();
+  const std::string type = block.get_string("type", "GRU");
+  PolicyFactory factory;
+  {
+    std::lock_guard<std::mutex> lock(policies().mutex);
+    auto it = policies().factories.find(type);
+    if (it != policies().factories.end()) factory = it->second;
+  }
+  if (!factory) {
+    auto known = policy_types();
+    std::string suggestion = closest_match(type, known);
+    throw InputError(block.path() + ".type",
+                     fmt::format("unknown policy type '{}'{}; known: {}", type,
+                                 suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)", fmt::join(known, ", ")));
+  }
+  return factory(block, input_size, output_size);
+}
+
+}  // namespace motornet

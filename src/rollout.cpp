@@ -1,0 +1,59 @@
+#include "motornet/rollout.h"
+
+#include <fmt/format.h>
+
+#include "motornet/error.h"
+
+namespace motornet {
+
+EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const ResetOptions& reset) {
+  const auto& effector = environment.effector();
+  require(policy.input_size() == environment.observation_size(), "policy",
+          fmt::format("the policy takes {} inputs but the environment observes {}", policy.input_size(),
+                      environment.observation_size()));
+  require(policy.output_size() == effector->n_muscles(), "policy",
+          fmt::format("the policy drives {} outputs but the effector has {} muscles", policy.output_size(),
+                      effector->n_muscles()));
+  const auto& muscle = effector->muscle();
+  const int64_t force_row = muscle->force_row(), S = effector->space_dim();
+
+  auto result = environment.reset(reset);
+  auto hidden = policy.initial_hidden(reset.batch_size());
+  std::vector<torch::Tensor> fingertip, velocity, goal, activation, force, hiddens, action, joint;
+  auto record = [&](const StepResult& step) {
+    const auto& states = step.info.states;
+    fingertip.push_back(states.cartesian.narrow(1, 0, S));
+    velocity.push_back(states.cartesian.narrow(1, S, S));
+    goal.push_back(step.info.goal);
+    activation.push_back(states.muscle.select(1, 0));
+    force.push_back(states.muscle.select(1, force_row));
+    joint.push_back(states.joint);
+  };
+  record(result);
+  hiddens.push_back(hidden);
+  for (int64_t t = 0; t < environment.n_steps(); ++t) {
+    auto [act, next_hidden] = policy.forward(result.observation, hidden);
+    hidden = next_hidden;
+    result = environment.step(act);
+    record(result);
+    hiddens.push_back(hidden);
+    action.push_back(act);
+  }
+  EpisodeRecord episode;
+  episode.fingertip = torch::stack(fingertip, 1);
+  episode.hand_velocity = torch::stack(velocity, 1);
+  episode.goal = torch::stack(goal, 1);
+  episode.activation = torch::stack(activation, 1);
+  episode.force = torch::stack(force, 1);
+  episode.hidden = torch::stack(hiddens, 1);
+  episode.action = torch::stack(action, 1);
+  episode.joint = torch::stack(joint, 1);
+  const auto names = muscle->parameter_names();
+  episode.max_isometric_force = std::find(names.begin(), names.end(), "max_isometric_force") != names.end()
+                                    ? muscle->parameter("max_isometric_force")
+                                    : torch::ones({effector->n_muscles()}, effector->tensor_options());
+  episode.timestep = environment.timestep();
+  return episode;
+}
+
+}  // namespace motornet
