@@ -1,0 +1,230 @@
+// Training: loss definitions, schedules, exact resume, determinism, divergence handling, trainer errors, and a
+// real (short) tutorial run that must learn.
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "motornet/motornet.h"
+#include "test_support.h"
+
+namespace motornet {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("motornet_training_test_" + std::to_string(::getpid())) / name;
+  fs::remove_all(dir);
+  return dir;
+}
+
+// A small, fast experiment: the tutorial point mass with 10-step episodes.
+const std::string kSmall = R"(
+seed: 3
+effector: {preset: ReluPointMass24}
+environment: {max_ep_duration: 0.1, action_noise: 0.01, task: {type: RandomTargetReach}}
+policy: {type: GRU, hidden_size: 8, hidden_noise: 0.01}
+losses: [{type: position_l1}, {type: muscle_activation, weight: 0.01}]
+optimizer: {type: adam, lr: 0.01}
+training: {batch_size: 4, n_batches: 6, validation_every: 2, validation_batch_size: 8, checkpoint_every: 3, log_every: 1}
+)";
+
+Trainer make_trainer(const std::string& yaml, const std::string& run_directory, int64_t n_batches = -1) {
+  auto experiment = experiment_from_config(ConfigNode::parse(yaml));
+  experiment.training.quiet(true);
+  if (n_batches >= 0) experiment.training.n_batches(n_batches);
+  return Trainer(experiment.environment, experiment.policy, experiment.losses, experiment.optimizer,
+                 experiment.training, run_directory);
+}
+
+std::vector<torch::Tensor> parameters_of(const Trainer& trainer) {
+  std::vector<torch::Tensor> result;
+  for (const auto& p : trainer.policy()->parameters()) result.push_back(p.detach().clone());
+  return result;
+}
+
+std::string read_file(const fs::path& path) { return testing::read_text(path.string()); }
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "test bug: '" << from << "' not found";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+TEST(Losses, Definitions) {
+  EpisodeRecord e;
+  e.fingertip = torch::tensor({{{0.0f, 0.0f}, {1.0f, 1.0f}}});  // [1, 2, 2]
+  e.goal = torch::tensor({{{1.0f, 0.0f}, {1.0f, 3.0f}}});
+  e.hand_velocity = torch::tensor({{{0.0f, 0.0f}, {3.0f, 4.0f}}});
+  e.activation = torch::tensor({{{0.5f, 0.0f}, {1.0f, 0.5f}}});
+  e.force = torch::tensor({{{10.0f, 0.0f}, {20.0f, 40.0f}}});
+  e.max_isometric_force = torch::tensor({10.0f, 20.0f});
+  e.hidden = torch::tensor({{{0.0f, 0.0f, 0.0f}, {1.0f, 1.0f, 1.0f}}});
+  auto value = [&](const std::string& type) { return make_loss(type)->compute(e).item<float>(); };
+  EXPECT_FLOAT_EQ(value("position_l1"), (1.0f + 2.0f) / 2);  // mean over time of the summed |x - goal|
+  EXPECT_FLOAT_EQ(value("position_l2"), (1.0f + 4.0f) / 2);
+  EXPECT_FLOAT_EQ(value("muscle_activation"), (0.25f + 1.25f) / 2);
+  EXPECT_FLOAT_EQ(value("muscle_activation_derivative"), 0.25f + 0.25f);
+  EXPECT_FLOAT_EQ(value("muscle_force"), (1.0f + 4.0f + 4.0f) / 2);
+  EXPECT_FLOAT_EQ(value("hidden_activity"), 0.5f);
+  EXPECT_FLOAT_EQ(value("hand_speed"), 25.0f / 2);
+  EXPECT_FLOAT_EQ(value("endpoint_speed"), 25.0f);
+  auto composite = losses_from_config(
+      ConfigNode::parse("losses: [{type: position_l1, weight: 2}, {type: hand_speed, weight: 0.1}]").at("losses"));
+  auto values = composite.compute(e);
+  EXPECT_FLOAT_EQ(values.total.item<float>(), 2 * 1.5f + 0.1f * 12.5f);
+  EXPECT_FLOAT_EQ(values.terms.at("hand_speed").item<float>(), 12.5f);
+}
+
+TEST(Trainer, LearningRateSchedules) {
+  auto step = make_trainer(kSmall + "\n", "", 100);
+  EXPECT_DOUBLE_EQ(step.learning_rate(50), 0.01);
+  std::string with_step = replaced(kSmall, "optimizer: {type: adam, lr: 0.01}",
+                                   "optimizer: {type: adam, lr: 0.01, schedule: step, step_size: 10, gamma: 0.5}");
+  auto stepped = make_trainer(with_step, "", 100);
+  EXPECT_DOUBLE_EQ(stepped.learning_rate(9), 0.01);
+  EXPECT_DOUBLE_EQ(stepped.learning_rate(25), 0.0025);
+  std::string with_cosine = replaced(kSmall, "optimizer: {type: adam, lr: 0.01}",
+                                     "optimizer: {type: sgd, lr: 0.01, momentum: 0.9, schedule: cosine, min_lr: 0.001}");
+  auto cosine = make_trainer(with_cosine, "", 100);
+  EXPECT_DOUBLE_EQ(cosine.learning_rate(0), 0.01);
+  EXPECT_NEAR(cosine.learning_rate(50), 0.0055, 1e-12);
+  EXPECT_NEAR(cosine.learning_rate(100), 0.001, 1e-12);
+}
+
+TEST(Trainer, ResumeEqualsAnUninterruptedRun) {
+  auto straight_dir = fresh_dir("straight"), split_dir = fresh_dir("split");
+  auto straight = make_trainer(kSmall, straight_dir.string());
+  ASSERT_EQ(straight.train().outcome, TrainingOutcome::kCompleted);
+
+  auto first = make_trainer(kSmall, split_dir.string(), 3);
+  first.train();
+  auto second = make_trainer(kSmall, split_dir.string());  // a new process would rebuild from the config
+  second.resume();
+  EXPECT_EQ(second.batches_done(), 3);
+  ASSERT_EQ(second.train().outcome, TrainingOutcome::kCompleted);
+
+  auto a = parameters_of(straight), b = parameters_of(second);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+  // Same metrics apart from the wall-clock column.
+  auto strip_time = [](const std::string& csv) {
+    std::stringstream in(csv), out;
+    for (std::string line; std::getline(in, line);) {
+      auto first_comma = line.find(','), second_comma = line.find(',', first_comma + 1);
+      out << line.substr(0, first_comma) << line.substr(second_comma) << "\n";
+    }
+    return out.str();
+  };
+  EXPECT_EQ(strip_time(read_file(straight_dir / "metrics.csv")), strip_time(read_file(split_dir / "metrics.csv")));
+  EXPECT_TRUE(fs::exists(split_dir / "policy.pt"));
+}
+
+TEST(Trainer, SameSeedSameRunDifferentSeedDifferent) {
+  auto a = make_trainer(kSmall, ""), b = make_trainer(kSmall, "");
+  a.train();
+  b.train();
+  EXPECT_TRUE(torch::equal(parameters_of(a)[0], parameters_of(b)[0]));
+  std::string other = replaced(kSmall, "seed: 3", "seed: 4");
+  auto c = make_trainer(other, "");
+  c.train();
+  EXPECT_FALSE(torch::equal(parameters_of(a)[0], parameters_of(c)[0]));
+}
+
+TEST(Trainer, DivergenceStopsAndKeepsTheLastGoodCheckpoint) {
+  // A loss that turns NaN at the 5th evaluation.
+  static int calls = 0;
+  calls = 0;
+  register_loss_type("explodes_at_batch_5", [](const EpisodeRecord& e) {
+    ++calls;
+    auto value = (e.fingertip - e.goal).abs().sum(2).mean();
+    return calls >= 5 ? value * std::numeric_limits<float>::quiet_NaN() : value;
+  });
+  std::string yaml = replaced(kSmall, "losses: [{type: position_l1}, {type: muscle_activation, weight: 0.01}]",
+                              "losses: [{type: explodes_at_batch_5}]");
+  yaml = replaced(yaml, "validation_every: 2", "validation_every: 0");
+  auto dir = fresh_dir("diverges");
+  auto trainer = make_trainer(yaml, dir.string());
+  auto summary = trainer.train();
+  EXPECT_EQ(summary.outcome, TrainingOutcome::kDiverged);
+  EXPECT_NE(summary.message.find("became nan at batch 5"), std::string::npos) << summary.message;
+  EXPECT_EQ(trainer.batches_done(), 4);
+  // The checkpoint of batch 3 is intact and resumable.
+  auto resumed = make_trainer(kSmall, dir.string());
+  resumed.resume();
+  EXPECT_EQ(resumed.batches_done(), 3);
+}
+
+TEST(Trainer, InputErrors) {
+  auto experiment = experiment_from_config(ConfigNode::parse(kSmall));
+  torch::manual_seed(0);
+  auto wrong = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(experiment.environment->observation_size(), 3));
+  try {
+    Trainer(experiment.environment, wrong, experiment.losses, experiment.optimizer, experiment.training);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("the policy drives 3 outputs but the effector has 4 muscles"),
+              std::string::npos)
+        << error.what();
+  }
+  auto expect = [](const std::string& from, const std::string& to, const std::string& path, const std::string& fragment) {
+    std::string yaml = replaced(kSmall, from, to);
+    try {
+      make_trainer(yaml, "");
+      ADD_FAILURE() << "no error for " << to;
+    } catch (const InputError& error) {
+      EXPECT_EQ(error.path(), path) << error.what();
+      EXPECT_NE(std::string(error.what()).find(fragment), std::string::npos) << error.what();
+    }
+  };
+  expect("optimizer: {type: adam, lr: 0.01}", "optimizer: {type: adagrad}", "optimizer.type", "unknown optimizer 'adagrad'");
+  expect("optimizer: {type: adam, lr: 0.01}", "optimizer: {lr: -1}", "optimizer.lr", "must be positive");
+  expect("optimizer: {type: adam, lr: 0.01}", "optimizer: {lr: 0.01, shedule: cosine}", "optimizer.shedule",
+         "did you mean 'schedule'?");
+  expect("batch_size: 4", "batch_size: four", "training.batch_size", "expected a number");
+  expect("batch_size: 4", "batch_size: 0", "training.batch_size", "must be at least 1");
+  expect("n_batches: 6", "n_batchs: 6", "training.n_batchs", "did you mean 'n_batches'?");
+  expect("seed: 3", "seed: 3\npolcy: {}", "polcy", "did you mean 'policy'?");
+  expect("losses: [{type: position_l1}", "losses: [{type: position_l3}", "losses[0].type", "unknown loss type 'position_l3'");
+  expect("losses: [{type: position_l1}, {type: muscle_activation, weight: 0.01}]", "losses: []", "losses",
+         "expected a non-empty list");
+
+  auto dir = fresh_dir("corrupt");
+  fs::create_directories(dir);
+  auto trainer = make_trainer(kSmall, dir.string());
+  EXPECT_THROW(trainer.resume(), InputError);  // no checkpoint
+  std::ofstream(dir / "checkpoint.pt") << "not a checkpoint";
+  try {
+    trainer.resume();
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("corrupt"), std::string::npos) << error.what();
+  }
+}
+
+// The tutorial (ReluPointMass24, GRU 32, batch 32, L1 loss, Adam 1e-3, clip 1) trained for 300 batches. Measured
+// on this machine (seed 0): the mean training loss of batches 201-300 is 0.30 (the Python reference reports
+// 0.268 at 300 batches) and it starts near 1.2 for the untrained policy. A policy that does not learn stays
+// above 0.8; 0.40 leaves room for round-off differences between machines.
+TEST(TrainingQuality, LongTutorialLearnsWithin300Batches) {
+  auto config = ConfigNode::load_file(std::string(MOTORNET_CONFIGS_DIR) + "/tutorial_pointmass.yaml");
+  auto experiment = experiment_from_config(config);
+  experiment.training.n_batches(300).validation_every(0).quiet(true);
+  Trainer trainer(experiment.environment, experiment.policy, experiment.losses, experiment.optimizer,
+                  experiment.training);
+  double first_loss = 0.0;
+  trainer.on_batch = [&](const BatchMetrics& metrics) {
+    if (metrics.batch == 1) first_loss = metrics.loss;
+  };
+  auto summary = trainer.train();
+  ASSERT_EQ(summary.outcome, TrainingOutcome::kCompleted);
+  EXPECT_GT(first_loss, 0.8);
+  EXPECT_LT(summary.mean_recent_loss, 0.40) << "mean loss of batches 201-300";
+  EXPECT_LT(trainer.validate().total.item<double>(), 0.40);
+}
+
+}  // namespace
+}  // namespace motornet
