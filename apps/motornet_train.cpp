@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -44,13 +45,21 @@ void write_text(const fs::path& path, const std::string& text) {
   fs::rename(temporary, path);
 }
 
+// runs/<config name>-<date>-<time>: a new directory for every run started without --out.
+fs::path default_run_directory(const std::string& config_file) {
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return fs::path("runs") / (fs::path(config_file).stem().string() + "-" + stamp);
+}
+
 int run(int argc, char** argv) {
   CLI::App app{"Train a MotorNet policy from an experiment file"};
   std::string config_file, out_dir, resume_dir;
   std::vector<std::string> overrides;
   bool quiet = false;
   app.add_option("config", config_file, "experiment file (YAML)");
-  app.add_option("--out", out_dir, "run directory (default: runs/<config name>)");
+  app.add_option("--out", out_dir, "run directory (default: runs/<config name>-<date>-<time>)");
   app.add_option("--set", overrides, "override a configuration value: key.path=value (repeatable)");
   app.add_option("--resume", resume_dir, "continue the run in this directory from its checkpoint");
   app.add_flag("--quiet", quiet, "no progress output");
@@ -79,7 +88,7 @@ int run(int argc, char** argv) {
     if (config_file.empty()) throw InputError("config", "give an experiment file (or --resume RUN_DIR)");
     config = load_yaml(config_file);
     for (const auto& assignment : overrides) apply_override(config, assignment);
-    run_directory = out_dir.empty() ? fs::path("runs") / fs::path(config_file).stem() : fs::path(out_dir);
+    run_directory = out_dir.empty() ? default_run_directory(config_file) : fs::path(out_dir);
     if (fs::exists(run_directory / "checkpoint.pt") || fs::exists(run_directory / "config.yaml"))
       throw InputError(run_directory.string(),
                        "already holds a run; continue it with --resume or choose another --out (nothing was overwritten)");

@@ -170,8 +170,8 @@ TrainingSummary Trainer::train() {
     const double loss = values.total.item<double>();
     if (!std::isfinite(loss)) {
       summary.outcome = TrainingOutcome::kDiverged;
-      summary.message = fmt::format("the loss became {} at batch {}; training stopped and the last checkpoint "
-                                    "(batch {}) was kept", loss, batch_ + 1, (batch_ / std::max<int64_t>(1, training_.checkpoint_every())) * training_.checkpoint_every());
+      summary.message = fmt::format("the loss became {} at batch {}; training stopped, {}", loss, batch_ + 1,
+                                    kept_checkpoint());
       break;
     }
     optimizer_->zero_grad();
@@ -180,8 +180,8 @@ TrainingSummary Trainer::train() {
     const double grad_norm = torch::nn::utils::clip_grad_norm_(policy_->parameters(), max_norm);
     if (!std::isfinite(grad_norm)) {
       summary.outcome = TrainingOutcome::kDiverged;
-      summary.message = fmt::format("the gradient norm became {} at batch {}; training stopped and the last "
-                                    "checkpoint was kept", grad_norm, batch_ + 1);
+      summary.message = fmt::format("the gradient norm became {} at batch {}; training stopped, {}", grad_norm,
+                                    batch_ + 1, kept_checkpoint());
       break;
     }
     optimizer_->step();
@@ -292,6 +292,13 @@ void Trainer::save_checkpoint() const {
   archive.write("batch", torch::tensor(batch_, torch::kInt64));
   archive.write("elapsed", torch::tensor(elapsed_, torch::kFloat64));
   write_atomically(fs::path(run_directory_) / "checkpoint.pt", [&](std::ostream& out) { archive.save_to(out); });
+  last_checkpoint_batch_ = batch_;
+}
+
+std::string Trainer::kept_checkpoint() const {
+  if (run_directory_.empty()) return "nothing was saved (no run directory)";
+  if (last_checkpoint_batch_ < 0) return "no checkpoint had been written yet";
+  return fmt::format("the last good checkpoint (batch {}) was kept", last_checkpoint_batch_);
 }
 
 void Trainer::resume() {
@@ -313,6 +320,7 @@ void Trainer::resume() {
     noise_generator_.set_state(noise_state);
     batch_ = batch.item<int64_t>();
     elapsed_ = elapsed.item<double>();
+    last_checkpoint_batch_ = batch_;
   } catch (const c10::Error& error) {
     std::string what = error.what_without_backtrace();
     throw InputError(path.string(), "the checkpoint is corrupt or does not match this configuration (" +

@@ -151,6 +151,7 @@ TEST(Trainer, DivergenceStopsAndKeepsTheLastGoodCheckpoint) {
   auto summary = trainer.train();
   EXPECT_EQ(summary.outcome, TrainingOutcome::kDiverged);
   EXPECT_NE(summary.message.find("became nan at batch 5"), std::string::npos) << summary.message;
+  EXPECT_NE(summary.message.find("the last good checkpoint (batch 3) was kept"), std::string::npos) << summary.message;
   EXPECT_EQ(trainer.batches_done(), 4);
   // The checkpoint of batch 3 is intact and resumable.
   auto resumed = make_trainer(kSmall, dir.string());

@@ -97,6 +97,7 @@ class Trainer {
   void append_metrics(const BatchMetrics& metrics) const;
   void truncate_metrics_after(int64_t batch) const;
   void report_progress(const BatchMetrics& metrics, double rate) const;
+  std::string kept_checkpoint() const;  // what a stopped run leaves, for messages
 
   Environment environment_;
   Policy policy_;
@@ -109,6 +110,7 @@ class Trainer {
   ResetOptions validation_reset_;
   int64_t batch_ = 0;
   double elapsed_ = 0.0;
+  mutable int64_t last_checkpoint_batch_ = -1;
   std::atomic<bool> stop_requested_{false};
 };
 

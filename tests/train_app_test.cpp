@@ -1,0 +1,135 @@
+// motornet-train end to end: the run directory's files, --set, --resume, and clear errors with exit status 2
+// for bad input, with nothing overwritten.
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "motornet/motornet.h"
+#include "test_support.h"
+
+namespace motornet {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Run {
+  int status;
+  std::string output;
+};
+
+Run train(const std::string& arguments) {
+  std::string command = std::string(MOTORNET_TRAIN_PATH) + " " + arguments + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+fs::path fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("motornet_train_app_" + std::to_string(::getpid())) / name;
+  fs::remove_all(dir);
+  fs::create_directories(dir.parent_path());
+  return dir;
+}
+
+const std::string kQuick =
+    " --set training.n_batches=4 --set training.batch_size=4 --set training.validation_every=2"
+    " --set training.validation_batch_size=4 --set training.checkpoint_every=2 --set environment.max_ep_duration=0.1"
+    " --quiet";
+
+std::string tutorial() { return std::string(MOTORNET_CONFIGS_DIR) + "/tutorial_pointmass.yaml"; }
+
+TEST(TrainApp, WritesTheRunDirectoryAndResumes) {
+  auto dir = fresh_dir("run");
+  auto run = train(tutorial() + " --out " + dir.string() + kQuick);
+  ASSERT_EQ(run.status, 0) << run.output;
+  for (const char* file : {"config.yaml", "metrics.csv", "checkpoint.pt", "policy.pt", "summary.json"})
+    EXPECT_TRUE(fs::exists(dir / file)) << file;
+  auto saved = ConfigNode::load_file((dir / "config.yaml").string());
+  EXPECT_EQ(saved.at("training").at("n_batches").as_int(), 4);  // the --set values are in the resolved config
+  auto summary = nlohmann::json::parse(testing::read_text((dir / "summary.json").string()));
+  EXPECT_EQ(summary["batches"], 4);
+  EXPECT_TRUE(std::isfinite(summary["validation_loss"].get<double>()));
+
+  // Extend the run: only n_batches may change.
+  run = train("--resume " + dir.string() + " --set training.n_batches=6 --quiet");
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text((dir / "summary.json").string()))["batches"], 6);
+  int rows = 0;
+  std::ifstream metrics(dir / "metrics.csv");
+  for (std::string line; std::getline(metrics, line);) ++rows;
+  EXPECT_EQ(rows, 1 + 6);
+
+  run = train("--resume " + dir.string() + " --set optimizer.lr=0.1 --quiet");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("the configuration differs"), std::string::npos) << run.output;
+
+  // Training again into the same directory is refused: nothing is overwritten.
+  auto before = testing::read_text((dir / "metrics.csv").string());
+  run = train(tutorial() + " --out " + dir.string() + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("already holds a run"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::read_text((dir / "metrics.csv").string()), before);
+}
+
+TEST(TrainApp, CtrlCWritesACheckpointAndTheRunResumes) {
+  auto dir = fresh_dir("interrupted");
+  std::string command = fmt::format(
+      "sh -c '{} {} --out {} --quiet --set training.n_batches=100000 --set training.batch_size=4 "
+      "--set environment.max_ep_duration=0.1 --set training.validation_every=0 & pid=$!; sleep 4; kill -INT $pid; "
+      "wait $pid; exit $?'",
+      MOTORNET_TRAIN_PATH, tutorial(), dir.string());
+  int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  auto summary = nlohmann::json::parse(testing::read_text((dir / "summary.json").string()));
+  EXPECT_EQ(summary["outcome"], "interrupted");
+  const int64_t done = summary["batches"].get<int64_t>();
+  EXPECT_GT(done, 0);
+  auto run = train("--resume " + dir.string() + " --quiet --set training.n_batches=" + std::to_string(done + 2));
+  ASSERT_EQ(run.status, 0) << run.output;
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text((dir / "summary.json").string()))["batches"], done + 2);
+}
+
+TEST(TrainApp, BadInput) {
+  auto dir = fresh_dir("bad");
+  auto run = train(tutorial() + " --out " + dir.string() + kQuick + " --set policy.hiden_size=8");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("policy.hiden_size: unknown key (did you mean 'hidden_size'?)"), std::string::npos)
+      << run.output;
+  EXPECT_FALSE(fs::exists(dir / "config.yaml"));
+
+  run = train(tutorial() + " --out " + dir.string() + kQuick + " --set training.batch_size=abc");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("training.batch_size: expected a number"), std::string::npos) << run.output;
+
+  run = train(tutorial() + " --out /proc/motornet_cannot_write_here" + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("cannot create the run directory"), std::string::npos) << run.output;
+
+  run = train(tutorial() + " --set training.n_batches" + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("expected key.path=value"), std::string::npos) << run.output;
+
+  run = train("--resume " + (dir / "nothing_here").string());
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("no saved configuration"), std::string::npos) << run.output;
+
+  // A corrupt checkpoint is reported, and left as it is.
+  auto corrupt = fresh_dir("corrupt");
+  ASSERT_EQ(train(tutorial() + " --out " + corrupt.string() + kQuick).status, 0);
+  std::ofstream(corrupt / "checkpoint.pt", std::ios::trunc) << "garbage";
+  run = train("--resume " + corrupt.string() + " --quiet");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("corrupt"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::read_text((corrupt / "checkpoint.pt").string()), "garbage");
+}
+
+}  // namespace
+}  // namespace motornet
