@@ -14,6 +14,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "motornet/evaluation.h"
+#include "motornet/io/figures.h"
 #include "motornet/motornet.h"
 
 namespace fs = std::filesystem;
@@ -123,6 +125,13 @@ int run(int argc, char** argv) {
     auto validation = trainer.validate();
     report["validation_loss"] = validation.total.item<double>();
     for (const auto& [name, value] : validation.terms) report["validation_" + name] = value.item<double>();
+    // The evaluation set and the figures, as motornet-eval would write them.
+    YAML::Emitter emitter;
+    emitter << config;
+    auto evaluation = evaluate(*experiment.environment, *experiment.policy, experiment.losses);
+    write_evaluation((run_directory / "eval").string(), evaluation, *experiment.environment, emitter.c_str());
+    plot_loss_curve((run_directory / "metrics.csv").string(), (run_directory / "loss").string());
+    report["evaluation"] = to_json(evaluation);
   }
   write_text(run_directory / "summary.json", report.dump(2) + "\n");
   std::cerr << fmt::format("motornet-train: {}; mean loss of the last 100 batches {:.4f}{}\n", summary.message,

@@ -6,7 +6,7 @@
 
 namespace motornet {
 
-EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const ResetOptions& reset) {
+EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const ResetOptions& reset, bool full) {
   const auto& effector = environment.effector();
   require(policy.input_size() == environment.observation_size(), "policy",
           fmt::format("the policy takes {} inputs but the environment observes {}", policy.input_size(),
@@ -20,8 +20,15 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
   auto result = environment.reset(reset);
   auto hidden = policy.initial_hidden(reset.batch_size());
   std::vector<torch::Tensor> fingertip, velocity, goal, activation, force, hiddens, action, joint;
+  std::vector<torch::Tensor> cartesian, muscle_states, geometry, observation;
   auto record = [&](const StepResult& step) {
     const auto& states = step.info.states;
+    if (full) {
+      cartesian.push_back(states.cartesian);
+      muscle_states.push_back(states.muscle);
+      geometry.push_back(states.geometry);
+      observation.push_back(step.observation);
+    }
     fingertip.push_back(states.cartesian.narrow(1, 0, S));
     velocity.push_back(states.cartesian.narrow(1, S, S));
     goal.push_back(step.info.goal);
@@ -53,6 +60,12 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
                                     ? muscle->parameter("max_isometric_force")
                                     : torch::ones({effector->n_muscles()}, effector->tensor_options());
   episode.timestep = environment.timestep();
+  if (full) {
+    episode.cartesian = torch::stack(cartesian, 1);
+    episode.muscle = torch::stack(muscle_states, 1);
+    episode.geometry = torch::stack(geometry, 1);
+    episode.observation = torch::stack(observation, 1);
+  }
   return episode;
 }
 

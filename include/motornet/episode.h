@@ -16,6 +16,11 @@ struct EpisodeRecord {
   torch::Tensor action;         // [B, T, M] as the policy produced it
   torch::Tensor joint;          // [B, T+1, 2D]
   torch::Tensor max_isometric_force;  // [M] (for force penalties normalised by F0)
+  // Recorded only for analysis (rollout with `full = true`):
+  torch::Tensor cartesian;    // [B, T+1, 2S]
+  torch::Tensor muscle;       // [B, T+1, K, M]
+  torch::Tensor geometry;     // [B, T+1, 2+D, M]
+  torch::Tensor observation;  // [B, T+1, obs]
   double timestep = 0.0;
 };
 

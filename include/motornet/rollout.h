@@ -8,6 +8,7 @@
 
 namespace motornet {
 
-EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const ResetOptions& reset);
+// `full` also records the cartesian, muscle and geometry states and the observations (for analysis).
+EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const ResetOptions& reset, bool full = false);
 
 }  // namespace motornet

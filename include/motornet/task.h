@@ -33,6 +33,9 @@ class Task {
   // Fills goal [B, T+1, S] and inputs [B, T+1, E] from start, target and cue steps.
   virtual void compose(Trials& trials, int64_t n_steps) const = 0;
 
+  // The natural batch for an evaluation (e.g. one trial per centre-out target); 0: no preference.
+  virtual int64_t evaluation_batch_size() const { return 0; }
+
   void add_field(std::shared_ptr<ForceField> field) { fields_.push_back(std::move(field)); }
   const std::vector<std::shared_ptr<ForceField>>& fields() const { return fields_; }
   // The name under which field i reports its force ("curl_0" unless named).

@@ -19,6 +19,7 @@ class CentreOutReach : public ReachTask {
   CentreOutReach(CentreOutReachOptions options = {}, ReachTaskOptions reach = {});
   std::string type_name() const override { return "CentreOutReach"; }
   void validate(const EffectorImpl& effector, double timestep, int64_t n_steps) const override;
+  int64_t evaluation_batch_size() const override { return options_.n_targets(); }
   // The evaluation targets [n_targets, 2] around the start posture's fingertip.
   torch::Tensor targets(const EffectorImpl& effector) const;
 

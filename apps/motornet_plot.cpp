@@ -1,0 +1,55 @@
+// motornet-plot RUN_DIR: redraws a run's figures from its files: the loss curve from metrics.csv and the
+// rollout figures from eval/rollout.h5 (written by motornet-eval or at the end of motornet-train).
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <iostream>
+
+#include "motornet/effector_config.h"
+#include "motornet/error.h"
+#include "motornet/evaluation.h"
+#include "motornet/io/figures.h"
+
+namespace fs = std::filesystem;
+using namespace motornet;
+
+int run(int argc, char** argv) {
+  CLI::App app{"Redraw the figures of a MotorNet run"};
+  std::string run_dir;
+  app.add_option("run", run_dir, "run directory")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? 0 : 2;
+  }
+  const fs::path run_path(run_dir);
+  bool drew = false;
+  if (fs::exists(run_path / "metrics.csv")) {
+    plot_loss_curve((run_path / "metrics.csv").string(), (run_path / "loss").string());
+    std::cout << "drew " << (run_path / "loss.png").string() << "\n";
+    drew = true;
+  }
+  const auto rollout_file = run_path / "eval" / "rollout.h5";
+  if (fs::exists(rollout_file)) {
+    auto config = ConfigNode::load_file((run_path / "config.yaml").string());
+    auto effector = effector_from_config(config.at("effector"));
+    draw_rollout_figures((run_path / "eval").string(), episode_from_rollout_file(rollout_file.string()), *effector);
+    std::cout << "drew the rollout figures in " << (run_path / "eval").string() << "\n";
+    drew = true;
+  }
+  if (!drew) throw InputError(run_dir, "neither metrics.csv nor eval/rollout.h5 is there to plot");
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const InputError& error) {
+    std::cerr << "motornet-plot: error: " << error.what() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "motornet-plot: internal error: " << error.what() << "\n";
+    return 1;
+  }
+}
