@@ -149,7 +149,7 @@ void load_policy_weights(PolicyImpl& policy, const std::string& checkpoint_file)
     torch::serialize::InputArchive archive, policy_archive;
     archive.load_from(checkpoint_file);
     archive.read("policy", policy_archive);
-    policy.load(policy_archive);
+    load_parameters_checked(policy, policy_archive, checkpoint_file);
   } catch (const c10::Error& error) {
     std::string what = error.what_without_backtrace();
     throw InputError(checkpoint_file, "the checkpoint is corrupt or does not match this configuration (" +

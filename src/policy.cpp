@@ -33,6 +33,21 @@ torch::Tensor PolicyImpl::add_hidden_noise(const torch::Tensor& hidden) {
   return hidden + hidden_noise_ * torch::randn(hidden.sizes(), generator, hidden.options().requires_grad(false));
 }
 
+void load_parameters_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                             const std::string& origin) {
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (const auto& parameter : module.named_parameters()) expected[parameter.key()] = parameter.value().sizes().vec();
+  module.load(archive);
+  for (const auto& parameter : module.named_parameters()) {
+    const auto& shape = expected.at(parameter.key());
+    if (parameter.value().sizes().vec() != shape)
+      throw InputError(origin, fmt::format("parameter '{}' has shape [{}] in the checkpoint but [{}] in this "
+                                           "configuration (a different observation size, muscle count or architecture)",
+                                           parameter.key(), fmt::join(parameter.value().sizes(), ", "),
+                                           fmt::join(shape, ", ")));
+  }
+}
+
 namespace {
 
 struct PolicyRegistry {

@@ -309,7 +309,7 @@ void Trainer::resume() {
     archive.load_from(path.string());
     archive.read("policy", policy_archive);
     archive.read("optimizer", optimizer_archive);
-    policy_->load(policy_archive);
+    load_parameters_checked(*policy_, policy_archive, path.string());
     optimizer_->load(optimizer_archive);
     torch::Tensor environment_state, noise_state, batch, elapsed;
     archive.read("environment_generator", environment_state);

@@ -46,6 +46,11 @@ class PolicyImpl : public torch::nn::Module {
 
 using Policy = std::shared_ptr<PolicyImpl>;
 
+// Loads parameters saved by `module.save` into `module`, which must have the same parameters with the same
+// shapes (else an InputError naming the first mismatch; `origin` names the file).
+void load_parameters_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,
+                             const std::string& origin);
+
 // Builds a policy from its YAML block ({type: GRU|LSTM|RNN|MLP, ...}) for the given observation and action sizes.
 Policy policy_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size);
 
