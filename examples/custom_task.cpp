@@ -28,8 +28,7 @@ class TargetJumpImpl : public ReachTask {
  protected:
   std::pair<torch::Tensor, torch::Tensor> draw_start_and_target(int64_t batch_size, const EffectorImpl& effector,
                                                                 torch::Generator& generator, bool) const override {
-    auto start = random_joint_states(batch_size, effector, generator);
-    return {start, fingertip(effector, random_joint_states(batch_size, effector, generator))};
+    return random_start_and_target(batch_size, effector, generator);  // as RandomTargetReach
   }
 };
 

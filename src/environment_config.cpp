@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "motornet/error.h"
+#include "named_registry.h"
 #include "motornet/tasks/centre_out_reach.h"
 #include "motornet/tasks/delayed_reach.h"
 #include "motornet/tasks/posture_hold.h"
@@ -47,32 +48,27 @@ TaskPtr build_task(const ConfigNode& block, const std::vector<std::string>& keys
   return task;
 }
 
-struct TaskRegistry {
-  std::mutex mutex;
-  std::map<std::string, TaskFactory> factories;
-};
-
-TaskRegistry& tasks() {
-  static TaskRegistry* registry = [] {
-    auto* r = new TaskRegistry();
-    r->factories["RandomTargetReach"] = [](const ConfigNode& block) {
+NamedRegistry<TaskFactory>& tasks() {
+  static NamedRegistry<TaskFactory>* registry = [] {
+    auto* r = new NamedRegistry<TaskFactory>();
+    r->add("RandomTargetReach", [](const ConfigNode& block) {
       return build_task(block, kReachKeys, [&] { return std::make_shared<RandomTargetReach>(reach_options(block)); });
-    };
-    r->factories["DelayedReach"] = [](const ConfigNode& block) {
+    });
+    r->add("DelayedReach", [](const ConfigNode& block) {
       auto defaults = ReachTaskOptions().go_cue_window({0.2, 0.5});
       return build_task(block, kReachKeys, [&] { return std::make_shared<DelayedReach>(reach_options(block, defaults)); });
-    };
-    r->factories["PostureHold"] = [](const ConfigNode& block) {
+    });
+    r->add("PostureHold", [](const ConfigNode& block) {
       return build_task(block, kReachKeys, [&] { return std::make_shared<PostureHold>(reach_options(block)); });
-    };
-    r->factories["CentreOutReach"] = [](const ConfigNode& block) {
+    });
+    r->add("CentreOutReach", [](const ConfigNode& block) {
       CentreOutReachOptions centre_out;
       if (auto node = block.child("n_targets")) centre_out.n_targets(node->as_int());
       if (auto node = block.child("radius")) centre_out.radius(node->as_double());
       if (auto node = block.child("angle_offset")) centre_out.angle_offset(node->as_double());
       return build_task(block, plus(kReachKeys, {"n_targets", "radius", "angle_offset"}),
                         [&] { return std::make_shared<CentreOutReach>(centre_out, reach_options(block)); });
-    };
+    });
     return r;
   }();
   return *registry;
@@ -90,35 +86,14 @@ ForceFieldOptions field_options(const ConfigNode& block, size_t) {
 
 }  // namespace
 
-void register_task_type(const std::string& type, TaskFactory factory) {
-  std::lock_guard<std::mutex> lock(tasks().mutex);
-  tasks().factories[type] = std::move(factory);
-}
+void register_task_type(const std::string& type, TaskFactory factory) { tasks().add(type, std::move(factory)); }
 
-std::vector<std::string> task_types() {
-  std::lock_guard<std::mutex> lock(tasks().mutex);
-  std::vector<std::string> names;
-  for (const auto& entry : tasks().factories) names.push_back(entry.first);
-  return names;
-}
+std::vector<std::string> task_types() { return tasks().names(); }
 
 TaskPtr task_from_config(const ConfigNode& block) {
   block.require_map();
   const std::string type = block.get_string("type", "RandomTargetReach");
-  TaskFactory factory;
-  {
-    std::lock_guard<std::mutex> lock(tasks().mutex);
-    auto it = tasks().factories.find(type);
-    if (it != tasks().factories.end()) factory = it->second;
-  }
-  if (!factory) {
-    auto known = task_types();
-    std::string suggestion = closest_match(type, known);
-    throw InputError(block.path() + ".type",
-                     fmt::format("unknown task type '{}'{}; known: {}", type,
-                                 suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)", fmt::join(known, ", ")));
-  }
-  return factory(block);
+  return tasks().find(type, block.path() + ".type", "task type")(block);
 }
 
 std::shared_ptr<ForceField> force_field_from_config(const ConfigNode& block) {

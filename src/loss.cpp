@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "motornet/error.h"
+#include "named_registry.h"
 
 namespace motornet {
 
@@ -14,15 +15,10 @@ torch::Tensor step_difference(const torch::Tensor& series) {  // [B, T+1, ...] -
   return series.narrow(1, 1, series.size(1) - 1) - series.narrow(1, 0, series.size(1) - 1);
 }
 
-struct LossRegistry {
-  std::mutex mutex;
-  std::map<std::string, LossFunction> functions;
-};
-
-LossRegistry& registry() {
-  static LossRegistry* r = [] {
-    auto* r = new LossRegistry();
-    auto& f = r->functions;
+NamedRegistry<LossFunction>& registry() {
+  static NamedRegistry<LossFunction>* r = [] {
+    auto* r = new NamedRegistry<LossFunction>();
+    std::map<std::string, LossFunction> f;
     f["position_l1"] = [](const EpisodeRecord& e) { return (e.fingertip - e.goal).abs().sum(2).mean(); };
     f["position_l2"] = [](const EpisodeRecord& e) { return (e.fingertip - e.goal).pow(2).sum(2).mean(); };
     f["muscle_activation"] = [](const EpisodeRecord& e) { return e.activation.pow(2).sum(2).mean(); };
@@ -46,6 +42,7 @@ LossRegistry& registry() {
       return step_difference(step_difference(e.hand_velocity)).pow(2).sum(2).mean();
     };
     f["endpoint_speed"] = [](const EpisodeRecord& e) { return e.hand_velocity.select(1, -1).pow(2).sum(1).mean(); };
+    for (auto& [name, function] : f) r->add(name, std::move(function));
     return r;
   }();
   return *r;
@@ -53,33 +50,12 @@ LossRegistry& registry() {
 
 }  // namespace
 
-void register_loss_type(const std::string& type, LossFunction function) {
-  std::lock_guard<std::mutex> lock(registry().mutex);
-  registry().functions[type] = std::move(function);
-}
+void register_loss_type(const std::string& type, LossFunction function) { registry().add(type, std::move(function)); }
 
-std::vector<std::string> loss_types() {
-  std::lock_guard<std::mutex> lock(registry().mutex);
-  std::vector<std::string> names;
-  for (const auto& entry : registry().functions) names.push_back(entry.first);
-  return names;
-}
+std::vector<std::string> loss_types() { return registry().names(); }
 
 std::shared_ptr<Loss> make_loss(const std::string& type, const std::string& config_path) {
-  LossFunction function;
-  {
-    std::lock_guard<std::mutex> lock(registry().mutex);
-    auto it = registry().functions.find(type);
-    if (it != registry().functions.end()) function = it->second;
-  }
-  if (!function) {
-    auto known = loss_types();
-    std::string suggestion = closest_match(type, known);
-    throw InputError(config_path, fmt::format("unknown loss type '{}'{}; known: {}", type,
-                                              suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)",
-                                              fmt::join(known, ", ")));
-  }
-  return std::make_shared<FunctionLoss>(type, function);
+  return std::make_shared<FunctionLoss>(type, registry().find(type, config_path, "loss type"));
 }
 
 CompositeLoss::CompositeLoss(std::vector<WeightedLoss> terms) : terms_(std::move(terms)) {

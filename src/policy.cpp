@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "motornet/error.h"
+#include "named_registry.h"
 #include "motornet/policies/mlp_policy.h"
 #include "motornet/policies/recurrent_policy.h"
 
@@ -50,11 +51,6 @@ void load_parameters_checked(torch::nn::Module& module, torch::serialize::InputA
 
 namespace {
 
-struct PolicyRegistry {
-  std::mutex mutex;
-  std::map<std::string, PolicyFactory> factories;
-};
-
 Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size, CellType cell) {
   std::vector<std::string> keys = {"type", "hidden_size", "n_layers", "hidden_noise", "readout_bias"};
   if (cell != CellType::kGru && cell != CellType::kLstm) keys.push_back("nonlinearity");
@@ -77,13 +73,13 @@ Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_
   return policy;
 }
 
-PolicyRegistry& policies() {
-  static PolicyRegistry* registry = [] {
-    auto* r = new PolicyRegistry();
-    r->factories["GRU"] = [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kGru); };
-    r->factories["LSTM"] = [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kLstm); };
-    r->factories["RNN"] = [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kRnnTanh); };
-    r->factories["MLP"] = [](const ConfigNode& block, int64_t input_size, int64_t output_size) -> Policy {
+NamedRegistry<PolicyFactory>& policies() {
+  static NamedRegistry<PolicyFactory>* registry = [] {
+    auto* r = new NamedRegistry<PolicyFactory>();
+    r->add("GRU", [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kGru); });
+    r->add("LSTM", [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kLstm); });
+    r->add("RNN", [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kRnnTanh); });
+    r->add("MLP", [](const ConfigNode& block, int64_t input_size, int64_t output_size) -> Policy {
       block.check_keys({"type", "hidden_sizes", "hidden_noise", "readout_bias"});
       auto options = MlpPolicyOptions(input_size, output_size).readout_bias(block.get_double("readout_bias", -5.0));
       if (auto sizes = block.child("hidden_sizes")) {
@@ -94,7 +90,7 @@ PolicyRegistry& policies() {
       Policy policy = under_path(block.path(), [&] { return std::make_shared<MlpPolicyImpl>(options); });
       under_path(block.path(), [&] { policy->set_hidden_noise(block.get_double("hidden_noise", 0.0), std::nullopt); });
       return policy;
-    };
+    });
     return r;
   }();
   return *registry;
@@ -102,35 +98,14 @@ PolicyRegistry& policies() {
 
 }  // namespace
 
-void register_policy_type(const std::string& type, PolicyFactory factory) {
-  std::lock_guard<std::mutex> lock(policies().mutex);
-  policies().factories[type] = std::move(factory);
-}
+void register_policy_type(const std::string& type, PolicyFactory factory) { policies().add(type, std::move(factory)); }
 
-std::vector<std::string> policy_types() {
-  std::lock_guard<std::mutex> lock(policies().mutex);
-  std::vector<std::string> names;
-  for (const auto& entry : policies().factories) names.push_back(entry.first);
-  return names;
-}
+std::vector<std::string> policy_types() { return policies().names(); }
 
 Policy policy_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size) {
   block.require_map();
   const std::string type = block.get_string("type", "GRU");
-  PolicyFactory factory;
-  {
-    std::lock_guard<std::mutex> lock(policies().mutex);
-    auto it = policies().factories.find(type);
-    if (it != policies().factories.end()) factory = it->second;
-  }
-  if (!factory) {
-    auto known = policy_types();
-    std::string suggestion = closest_match(type, known);
-    throw InputError(block.path() + ".type",
-                     fmt::format("unknown policy type '{}'{}; known: {}", type,
-                                 suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)", fmt::join(known, ", ")));
-  }
-  return factory(block, input_size, output_size);
+  return policies().find(type, block.path() + ".type", "policy type")(block, input_size, output_size);
 }
 
 }  // namespace motornet

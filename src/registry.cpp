@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "motornet/error.h"
+#include "named_registry.h"
 #include "motornet/muscles/compliant_tendon_hill_muscle.h"
 #include "motornet/muscles/mujoco_hill_muscle.h"
 #include "motornet/muscles/relu_muscle.h"
@@ -19,34 +20,6 @@ namespace motornet {
 
 namespace {
 
-template <class Factory>
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, Factory> entries;
-
-  void add(const std::string& name, Factory factory) {
-    std::lock_guard<std::mutex> lock(mutex);
-    entries[name] = std::move(factory);
-  }
-  Factory find(const std::string& name, const std::string& path, const char* what) {
-    std::lock_guard<std::mutex> lock(mutex);
-    auto it = entries.find(name);
-    if (it != entries.end()) return it->second;
-    std::vector<std::string> known;
-    for (const auto& entry : entries) known.push_back(entry.first);
-    std::string suggestion = closest_match(name, known);
-    throw InputError(path, fmt::format("unknown {} '{}'{}; known: {}", what, name,
-                                       suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)",
-                                       fmt::join(known, ", ")));
-  }
-  std::vector<std::string> names() {
-    std::lock_guard<std::mutex> lock(mutex);
-    std::vector<std::string> result;
-    for (const auto& entry : entries) result.push_back(entry.first);
-    return result;
-  }
-};
-
 template <class Impl>
 MuscleFactory muscle_factory() {
   return [](MuscleParameters shared, const std::string& config_path) -> Muscle {
@@ -54,9 +27,9 @@ MuscleFactory muscle_factory() {
   };
 }
 
-Registry<MuscleFactory>& muscles() {
-  static Registry<MuscleFactory>* registry = [] {
-    auto* r = new Registry<MuscleFactory>();
+NamedRegistry<MuscleFactory>& muscles() {
+  static NamedRegistry<MuscleFactory>* registry = [] {
+    auto* r = new NamedRegistry<MuscleFactory>();
     r->add("ReluMuscle", muscle_factory<ReluMuscleImpl>());
     r->add("RigidTendonHillMuscle", muscle_factory<RigidTendonHillMuscleImpl>());
     r->add("RigidTendonHillMuscleThelen", muscle_factory<RigidTendonHillMuscleThelenImpl>());
@@ -92,9 +65,9 @@ Skeleton two_dof_arm_from_config(const ConfigNode& block) {
   return under_path(block.path(), [&] { return std::make_shared<TwoDofArmImpl>(options); });
 }
 
-Registry<SkeletonFactory>& skeletons() {
-  static Registry<SkeletonFactory>* registry = [] {
-    auto* r = new Registry<SkeletonFactory>();
+NamedRegistry<SkeletonFactory>& skeletons() {
+  static NamedRegistry<SkeletonFactory>* registry = [] {
+    auto* r = new NamedRegistry<SkeletonFactory>();
     r->add("PointMass", point_mass_from_config);
     r->add("TwoDofArm", two_dof_arm_from_config);
     return r;
@@ -102,9 +75,9 @@ Registry<SkeletonFactory>& skeletons() {
   return *registry;
 }
 
-Registry<PresetDefinition>& presets() {
-  static Registry<PresetDefinition>* registry = [] {
-    auto* r = new Registry<PresetDefinition>();
+NamedRegistry<PresetDefinition>& presets() {
+  static NamedRegistry<PresetDefinition>* registry = [] {
+    auto* r = new NamedRegistry<PresetDefinition>();
     r->add("ReluPointMass24", {EffectorOptions(), "ReluMuscle", {"ReluMuscle"}, make_relu_point_mass24});
     r->add("RigidTendonArm26",
            {EffectorOptions(),
@@ -146,12 +119,8 @@ std::vector<std::string> skeleton_types() { return skeletons().names(); }
 
 void register_preset(const std::string& name, PresetDefinition definition) { presets().add(name, std::move(definition)); }
 
-const PresetDefinition& preset_definition(const std::string& name, const std::string& config_path) {
-  // Entries are never removed, so the reference stays valid.
-  auto& registry = presets();
-  registry.find(name, config_path, "preset");
-  std::lock_guard<std::mutex> lock(registry.mutex);
-  return registry.entries.at(name);
+PresetDefinition preset_definition(const std::string& name, const std::string& config_path) {
+  return presets().find(name, config_path, "preset");
 }
 
 std::vector<std::string> preset_names() { return presets().names(); }

@@ -156,11 +156,9 @@ TEST(Evaluation, SummaryPerTarget) {
 }
 
 int run_app(const std::string& command_line, std::string* output) {
-  FILE* pipe = popen((command_line + " 2>&1").c_str(), "r");
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output->append(buffer, n);
-  int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto result = testing::run_command(command_line);
+  *output += result.output;
+  return result.status;
 }
 
 TEST(EvalApp, EvaluatesARunAndReportsBadInput) {

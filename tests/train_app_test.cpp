@@ -16,19 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Run {
-  int status;
-  std::string output;
-};
-
-Run train(const std::string& arguments) {
-  std::string command = std::string(MOTORNET_TRAIN_PATH) + " " + arguments + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+testing::CommandResult train(const std::string& arguments) {
+  return testing::run_command(std::string(MOTORNET_TRAIN_PATH) + " " + arguments);
 }
 
 fs::path fresh_dir(const std::string& name) {

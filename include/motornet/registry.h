@@ -35,7 +35,7 @@ struct PresetDefinition {
   std::function<Effector(Muscle muscle, EffectorOptions options)> build;
 };
 void register_preset(const std::string& name, PresetDefinition definition);
-const PresetDefinition& preset_definition(const std::string& name, const std::string& config_path = "preset");
+PresetDefinition preset_definition(const std::string& name, const std::string& config_path = "preset");
 std::vector<std::string> preset_names();
 
 }  // namespace motornet

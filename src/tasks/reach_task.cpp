@@ -80,6 +80,14 @@ torch::Tensor ReachTask::fingertip(const EffectorImpl& effector, const torch::Te
   return effector.skeleton()->joint_to_cartesian(joint_states).narrow(1, 0, S);
 }
 
+std::pair<torch::Tensor, torch::Tensor> ReachTask::random_start_and_target(int64_t batch_size,
+                                                                           const EffectorImpl& effector,
+                                                                           torch::Generator& generator) const {
+  auto start = options_.start_posture() ? start_posture_states(batch_size, effector)
+                                        : random_joint_states(batch_size, effector, generator);
+  return {start, fingertip(effector, random_joint_states(batch_size, effector, generator))};
+}
+
 Trials ReachTask::sample(int64_t batch_size, int64_t n_steps, double timestep, const EffectorImpl& effector,
                          torch::Generator& generator, bool evaluation) const {
   Trials trials;

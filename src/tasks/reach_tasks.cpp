@@ -18,10 +18,7 @@ std::pair<torch::Tensor, torch::Tensor> RandomTargetReach::draw_start_and_target
                                                                                  const EffectorImpl& effector,
                                                                                  torch::Generator& generator,
                                                                                  bool evaluation) const {
-  auto start = reach_options().start_posture() ? start_posture_states(batch_size, effector)
-                                               : random_joint_states(batch_size, effector, generator);
-  auto target = fingertip(effector, random_joint_states(batch_size, effector, generator));
-  return {start, target};
+  return random_start_and_target(batch_size, effector, generator);
 }
 
 void RandomTargetReach::compose(Trials& trials, int64_t n_steps) const {
@@ -80,9 +77,7 @@ std::pair<torch::Tensor, torch::Tensor> DelayedReach::draw_start_and_target(int6
                                                                             const EffectorImpl& effector,
                                                                             torch::Generator& generator,
                                                                             bool evaluation) const {
-  auto start = reach_options().start_posture() ? start_posture_states(batch_size, effector)
-                                               : random_joint_states(batch_size, effector, generator);
-  return {start, fingertip(effector, random_joint_states(batch_size, effector, generator))};
+  return random_start_and_target(batch_size, effector, generator);
 }
 
 // PostureHold ------------------------------------------------------------------------------------------------

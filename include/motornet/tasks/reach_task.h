@@ -43,6 +43,10 @@ class ReachTask : public Task {
   // The configured start posture [B, 2D] (zero velocity), or the centre of the joint range when none is set.
   torch::Tensor start_posture_states(int64_t batch_size, const EffectorImpl& effector) const;
   static torch::Tensor fingertip(const EffectorImpl& effector, const torch::Tensor& joint_states);
+  // Start: the configured start posture, else uniform in joint space; target: the fingertip of a second
+  // uniform draw (SPEC §7).
+  std::pair<torch::Tensor, torch::Tensor> random_start_and_target(int64_t batch_size, const EffectorImpl& effector,
+                                                                  torch::Generator& generator) const;
 
  private:
   ReachTaskOptions options_;
