@@ -1,0 +1,126 @@
+// motornet-bench: the reference workloads of shared/REFERENCE_FIGURES.md, timed on this machine.
+//   W1  tutorial: ReluPointMass24, RandomTargetReach 1 s (100 steps), GRU 32, batch 32, L1 loss, Adam 1e-3, clip 1
+//   W2  arm26: RigidTendonArm26 + RigidTendonHillMuscle, same task, GRU 64, batch 64
+//   W3  simulate only: RigidTendonArm26, batch 1024, 100 steps, constant 0.05 excitation, no network, no gradient
+// For each: milliseconds per batch (median, min, max over --batches after --warmup), throughput, peak memory.
+// usage: motornet-bench [--workload W1|W2|W3|all] [--threads N] [--batches N] [--warmup N] [--json]
+//        [--kernels op-by-op]
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <iostream>
+
+#include "motornet/motornet.h"
+
+using namespace motornet;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Timing {
+  std::vector<double> ms;  // per batch (or per 100-step rollout for W3)
+  double median() const {
+    auto sorted = ms;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t n = sorted.size();
+    return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  }
+  double min() const { return *std::min_element(ms.begin(), ms.end()); }
+  double max() const { return *std::max_element(ms.begin(), ms.end()); }
+};
+
+double peak_memory_mb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
+}
+
+Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t warmup, int64_t batches) {
+  torch::manual_seed(0);
+  Environment environment(effector, std::make_shared<RandomTargetReach>(), EnvironmentOptions().max_ep_duration(1.0));
+  auto policy = std::make_shared<RecurrentPolicyImpl>(
+      RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden));
+  CompositeLoss losses({WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}});
+  Trainer trainer(environment, policy, losses, OptimizerOptions().lr(1e-3),
+                  TrainingOptions().batch_size(batch).n_batches(warmup + batches).gradient_clip(1.0).validation_every(0).quiet(true));
+  Timing timing;
+  auto last = Clock::now();
+  trainer.on_batch = [&](const BatchMetrics& metrics) {
+    auto now = Clock::now();
+    if (metrics.batch > warmup) timing.ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  };
+  trainer.train();
+  return timing;
+}
+
+Timing simulate_workload(int64_t warmup, int64_t batches) {
+  auto effector = make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle"));
+  torch::NoGradGuard no_grad;
+  auto generator = at::detail::createCPUGenerator(0);
+  auto action = torch::full({1024, effector->n_muscles()}, 0.05);
+  Timing timing;
+  for (int64_t b = 0; b < warmup + batches; ++b) {
+    auto start = Clock::now();
+    auto state = effector->reset(1024, std::nullopt, generator);
+    for (int t = 0; t < 100; ++t) state = effector->step(state, action);
+    if (b >= warmup) timing.ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+  }
+  return timing;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Time MotorNet's reference workloads"};
+  std::string workload = "all", kernels = "op-by-op";
+  int threads = 1;
+  int64_t batches = 20, warmup = 3;
+  bool json = false;
+  app.add_option("--workload", workload, "W1, W2, W3 or all")->check(CLI::IsMember({"W1", "W2", "W3", "all"}));
+  app.add_option("--threads", threads, "LibTorch intra-op threads")->check(CLI::Range(1, 256));
+  app.add_option("--batches", batches, "timed batches (at least 20 for the figures in BENCHMARKS.md)")->check(CLI::Range(1, 100000));
+  app.add_option("--warmup", warmup, "untimed batches first")->check(CLI::Range(0, 100000));
+  app.add_option("--kernels", kernels, "op-by-op (fused kernels: not built yet)")->check(CLI::IsMember({"op-by-op"}));
+  app.add_flag("--json", json, "print one JSON object per workload");
+  CLI11_PARSE(app, argc, argv);
+  torch::set_num_threads(threads);
+
+  std::vector<std::string> selected = workload == "all" ? std::vector<std::string>{"W1", "W2", "W3"}
+                                                        : std::vector<std::string>{workload};
+  for (const auto& name : selected) {
+    Timing timing;
+    int64_t rows = 0;
+    if (name == "W1") {
+      timing = train_workload(make_relu_point_mass24(), 32, 32, warmup, batches);
+      rows = 32;
+    } else if (name == "W2") {
+      timing = train_workload(make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle")), 64, 64, warmup, batches);
+      rows = 64;
+    } else {
+      timing = simulate_workload(warmup, batches);
+      rows = 1024;
+    }
+    const double steps_per_second = 100.0 * rows / (timing.median() / 1000.0);
+    if (json) {
+      std::cout << nlohmann::json{{"workload", name},          {"ms_per_batch_median", timing.median()},
+                                  {"ms_per_batch_min", timing.min()}, {"ms_per_batch_max", timing.max()},
+                                  {"batches", timing.ms.size()}, {"threads", threads},
+                                  {"kernels", kernels},        {"steps_x_batch_per_second", steps_per_second},
+                                  {"peak_memory_mb", peak_memory_mb()}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << fmt::format("{}: {:.1f} ms per batch (median of {}; min {:.1f}, max {:.1f}), {:.3g} steps x batch/s, "
+                               "peak memory {:.0f} MB, {} thread(s), {} kernels\n",
+                               name, timing.median(), timing.ms.size(), timing.min(), timing.max(), steps_per_second,
+                               peak_memory_mb(), threads, kernels);
+    }
+  }
+  return 0;
+}
