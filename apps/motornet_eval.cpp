@@ -3,6 +3,8 @@
 // rollout.h5, summary.json and figures into DIR (default RUN_DIR/eval). Exit status 2 on bad input.
 
 #include <CLI/CLI.hpp>
+
+#include "app_main.h"
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -59,13 +61,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const InputError& error) {
-    std::cerr << "motornet-eval: error: " << error.what() << "\n";
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "motornet-eval: internal error: " << error.what() << "\n";
-    return 1;
-  }
+  return motornet::run_app("motornet-eval", [&] { return run(argc, argv); });
 }

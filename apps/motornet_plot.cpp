@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app_main.h"
+
 #include <filesystem>
 #include <iostream>
 
@@ -43,13 +45,5 @@ int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const InputError& error) {
-    std::cerr << "motornet-plot: error: " << error.what() << "\n";
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "motornet-plot: internal error: " << error.what() << "\n";
-    return 1;
-  }
+  return motornet::run_app("motornet-plot", [&] { return run(argc, argv); });
 }

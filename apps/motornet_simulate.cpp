@@ -2,6 +2,8 @@
 // the objective and its gradients as JSON. Exit status 2 on bad input, with a message naming the problem.
 
 #include <CLI/CLI.hpp>
+
+#include "app_main.h"
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -35,9 +37,13 @@ int main(int argc, char** argv) {
   std::string scenario_file, output_file;
   app.add_option("scenario", scenario_file, "scenario file (YAML or JSON)")->required();
   app.add_option("-o,--output", output_file, "where to write the JSON result (default: standard output)");
-  CLI11_PARSE(app, argc, argv);
-
   try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? 0 : 2;  // --help is fine; a bad command line is bad input
+  }
+
+  return motornet::run_app("motornet-simulate", [&] {
     auto scenario = motornet::scenario_from_config(motornet::ConfigNode::load_file(scenario_file));
     auto result = motornet::simulate(scenario);
     std::string text = result.dump() + "\n";
@@ -48,11 +54,5 @@ int main(int argc, char** argv) {
       std::cerr << fmt::format("{}: {} steps written to {}\n", scenario.name, scenario.actions.size(0), output_file);
     }
     return 0;
-  } catch (const motornet::InputError& error) {
-    std::cerr << "motornet-simulate: error: " << error.what() << "\n";
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "motornet-simulate: internal error: " << error.what() << "\n";
-    return 1;
-  }
+  });
 }

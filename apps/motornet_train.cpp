@@ -5,6 +5,8 @@
 // checkpoint written, continue with --resume).
 
 #include <CLI/CLI.hpp>
+
+#include "app_main.h"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -149,13 +151,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const InputError& error) {
-    std::cerr << "motornet-train: error: " << error.what() << "\n";
-    return 2;
-  } catch (const std::exception& error) {
-    std::cerr << "motornet-train: internal error: " << error.what() << "\n";
-    return 1;
-  }
+  return motornet::run_app("motornet-train", [&] { return run(argc, argv); });
 }

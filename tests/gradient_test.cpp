@@ -41,16 +41,20 @@ torch::Tensor sample_geometry(const Muscle& muscle, int64_t batch) {
   return torch::cat({length.unsqueeze(1), velocity.unsqueeze(1), moments}, 1);
 }
 
+// The rest state of `muscle` for `geometry`, with activations moved into the interior of [a_min, 1] so that no
+// clip is active where the finite differences probe.
+torch::Tensor interior_state(const Muscle& muscle, const torch::Tensor& geometry) {
+  auto rows = muscle->initial_state(geometry).detach().unbind(1);
+  rows[0] = 0.2 + 0.5 * torch::rand_like(rows[0]);
+  return torch::stack(rows, 1);
+}
+
 class MuscleGradient : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(MuscleGradient, IntegrateMatchesFiniteDifferences) {
   auto muscle = built(GetParam());
   auto geometry = sample_geometry(muscle, 3);
-  auto state = muscle->initial_state(geometry).detach();
-  // Move activations into the interior of [a_min, 1] so no clip is active.
-  auto rows = state.unbind(1);
-  rows[0] = 0.2 + 0.5 * torch::rand_like(rows[0]);
-  state = torch::stack(rows, 1);
+  auto state = interior_state(muscle, geometry);
   auto derivative = 0.5 * torch::randn({3, muscle->n_derivatives(), muscle->n_muscles()}, torch::kFloat64);
   double error = worst_gradient_error(
       [&](const std::vector<torch::Tensor>& x) { return muscle->integrate(0.01, x[0], x[1], x[2]); },
@@ -61,10 +65,7 @@ TEST_P(MuscleGradient, IntegrateMatchesFiniteDifferences) {
 TEST_P(MuscleGradient, OdeMatchesFiniteDifferences) {
   auto muscle = built(GetParam());
   auto geometry = sample_geometry(muscle, 3);
-  auto state = muscle->initial_state(geometry).detach();
-  auto rows = state.unbind(1);
-  rows[0] = 0.2 + 0.5 * torch::rand_like(rows[0]);
-  state = torch::stack(rows, 1);
+  auto state = interior_state(muscle, geometry);
   auto excitation = 0.1 + 0.8 * torch::rand({3, muscle->n_muscles()}, torch::kFloat64);
   double error = worst_gradient_error(
       [&](const std::vector<torch::Tensor>& x) { return muscle->ode(x[0], x[1]); }, {excitation, state});
