@@ -6,31 +6,11 @@
 #include "app_main.h"
 #include <fmt/format.h>
 
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 
+#include "motornet/io/atomic_file.h"
 #include "motornet/motornet.h"
 
-namespace {
-
-// Writes through a temporary file and a rename, so a failed run never leaves a half-written output.
-void write_atomically(const std::string& filename, const std::string& text) {
-  const std::string temporary = filename + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    if (!out) throw motornet::InputError(filename, "cannot open the output file for writing");
-    out << text;
-    out.flush();
-    if (!out) throw motornet::InputError(filename, "could not write the output file");
-  }
-  if (std::rename(temporary.c_str(), filename.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw motornet::InputError(filename, "could not move the output file into place");
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"Simulate a MotorNet effector open loop from a scenario file"};
@@ -50,7 +30,7 @@ int main(int argc, char** argv) {
     if (output_file.empty()) {
       std::cout << text;
     } else {
-      write_atomically(output_file, text);
+      motornet::write_text_atomically(output_file, text);  // a failed run leaves no half-written output
       std::cerr << fmt::format("{}: {} steps written to {}\n", scenario.name, scenario.actions.size(0), output_file);
     }
     return 0;

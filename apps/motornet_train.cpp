@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "motornet/evaluation.h"
+#include "motornet/io/atomic_file.h"
 #include "motornet/io/figures.h"
 #include "motornet/motornet.h"
 
@@ -38,16 +39,6 @@ std::string comparable(YAML::Node config) {
   return out.c_str();
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  auto temporary = path;
-  temporary += ".tmp";
-  std::ofstream out(temporary, std::ios::trunc);
-  if (!out) throw InputError(path.string(), "cannot open for writing");
-  out << text;
-  out.close();
-  if (!out) throw InputError(path.string(), "could not write");
-  fs::rename(temporary, path);
-}
 
 // runs/<config name>-<date>-<time>: a new directory for every run started without --out.
 fs::path default_run_directory(const std::string& config_file) {
@@ -106,7 +97,7 @@ int run(int argc, char** argv) {
   {
     YAML::Emitter emitter;
     emitter << config;
-    write_text(run_directory / "config.yaml", std::string(emitter.c_str()) + "\n");
+    write_text_atomically((run_directory / "config.yaml").string(), std::string(emitter.c_str()) + "\n");
   }
 
   std::signal(SIGINT, on_interrupt);
@@ -135,7 +126,7 @@ int run(int argc, char** argv) {
     plot_loss_curve((run_directory / "metrics.csv").string(), (run_directory / "loss").string());
     report["evaluation"] = to_json(evaluation);
   }
-  write_text(run_directory / "summary.json", report.dump(2) + "\n");
+  write_text_atomically((run_directory / "summary.json").string(), report.dump(2) + "\n");
   std::cerr << fmt::format("motornet-train: {}; mean loss of the last 100 batches {:.4f}{}\n", summary.message,
                            summary.mean_recent_loss,
                            report.contains("validation_loss")

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "motornet/error.h"
+#include "motornet/io/atomic_file.h"
 #include "motornet/io/figures.h"
 #include "motornet/io/rollout_file.h"
 #include "motornet/rollout.h"
@@ -112,14 +113,7 @@ void write_evaluation(const std::string& directory, const EvaluationResult& resu
   RolloutAttributes attributes{environment.timestep(), effector->muscle_names(), effector->muscle()->state_names(),
                                config_yaml};
   write_rollout_file((fs::path(directory) / "rollout.h5").string(), rollout_datasets(result.episode), attributes);
-  {
-    const auto path = fs::path(directory) / "summary.json";
-    std::ofstream out(path.string() + ".tmp");
-    out << to_json(result).dump(2) << "\n";
-    out.close();
-    require(out.good(), path.string(), "could not write");
-    fs::rename(path.string() + ".tmp", path);
-  }
+  write_text_atomically((fs::path(directory) / "summary.json").string(), to_json(result).dump(2) + "\n");
   draw_rollout_figures(directory, result.episode, *effector);
 }
 

@@ -6,14 +6,20 @@
 
 namespace motornet {
 
+void require_policy_fits(const EnvironmentImpl& environment, const PolicyImpl& policy) {
+  require_lazy(policy.input_size() == environment.observation_size(), "policy", [&] {
+    return fmt::format("the policy takes {} inputs but the environment observes {}", policy.input_size(),
+                       environment.observation_size());
+  });
+  require_lazy(policy.output_size() == environment.effector()->n_muscles(), "policy", [&] {
+    return fmt::format("the policy drives {} outputs but the effector has {} muscles", policy.output_size(),
+                       environment.effector()->n_muscles());
+  });
+}
+
 EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const ResetOptions& reset, bool full) {
+  require_policy_fits(environment, policy);
   const auto& effector = environment.effector();
-  require(policy.input_size() == environment.observation_size(), "policy",
-          fmt::format("the policy takes {} inputs but the environment observes {}", policy.input_size(),
-                      environment.observation_size()));
-  require(policy.output_size() == effector->n_muscles(), "policy",
-          fmt::format("the policy drives {} outputs but the effector has {} muscles", policy.output_size(),
-                      effector->n_muscles()));
   const auto& muscle = effector->muscle();
   const int64_t force_row = muscle->force_row(), S = effector->space_dim();
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "motornet/error.h"
+#include "motornet/io/atomic_file.h"
 #include "motornet/rollout.h"
 
 namespace motornet {
@@ -64,23 +65,6 @@ std::string format_duration(double seconds) {
   return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60) : fmt::format("{:02}:{:02}", s / 60, s % 60);
 }
 
-// Writes through a temporary file, flushed, then renamed over the target: a reader never sees half a file.
-template <class Write>
-void write_atomically(const fs::path& target, Write&& write) {
-  fs::path temporary = target;
-  temporary += ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(target.string(), "cannot open for writing");
-    write(out);
-    out.flush();
-    if (!out) throw InputError(target.string(), "could not write (disk full?)");
-  }
-  std::error_code error;
-  fs::rename(temporary, target, error);
-  if (error) throw InputError(target.string(), "could not move into place: " + error.message());
-}
-
 }  // namespace
 
 std::atomic<bool>* Trainer::global_stop_flag() {
@@ -99,12 +83,7 @@ Trainer::Trainer(Environment environment, Policy policy, CompositeLoss losses, O
       noise_generator_(at::detail::createCPUGenerator(training_.seed() + kNoiseSeedOffset)) {
   check_options(optimizer_options_, training_);
   require(policy_ != nullptr, "policy", "a trainer needs a policy");
-  require(policy_->input_size() == environment_->observation_size(), "policy",
-          fmt::format("the policy takes {} inputs but the environment observes {}", policy_->input_size(),
-                      environment_->observation_size()));
-  require(policy_->output_size() == environment_->effector()->n_muscles(), "policy",
-          fmt::format("the policy drives {} outputs but the effector has {} muscles", policy_->output_size(),
-                      environment_->effector()->n_muscles()));
+  require_policy_fits(*environment_, *policy_);
   optimizer_ = make_optimizer(optimizer_options_, policy_->parameters());
   policy_->set_hidden_noise(policy_->hidden_noise(), noise_generator_);
   environment_->seed(training_.seed());
@@ -246,8 +225,7 @@ void Trainer::write_metrics_header() const {
   std::vector<std::string> columns = {"batch", "time_s", "loss"};
   for (const auto& term : losses_.terms()) columns.push_back("loss_" + term.name);
   columns.insert(columns.end(), {"validation_loss", "lr", "grad_norm"});
-  write_atomically(fs::path(run_directory_) / "metrics.csv",
-                   [&](std::ostream& out) { out << fmt::format("{}\n", fmt::join(columns, ",")); });
+  write_text_atomically((fs::path(run_directory_) / "metrics.csv").string(), fmt::format("{}\n", fmt::join(columns, ",")));
 }
 
 void Trainer::append_metrics(const BatchMetrics& m) const {
@@ -277,7 +255,7 @@ void Trainer::truncate_metrics_after(int64_t batch) const {
     header = false;
   }
   in.close();
-  write_atomically(path, [&](std::ostream& out) { out << kept.str(); });
+  write_text_atomically(path.string(), kept.str());
 }
 
 void Trainer::save_checkpoint() const {
@@ -291,7 +269,8 @@ void Trainer::save_checkpoint() const {
   archive.write("noise_generator", noise_generator_.get_state());
   archive.write("batch", torch::tensor(batch_, torch::kInt64));
   archive.write("elapsed", torch::tensor(elapsed_, torch::kFloat64));
-  write_atomically(fs::path(run_directory_) / "checkpoint.pt", [&](std::ostream& out) { archive.save_to(out); });
+  write_file_atomically((fs::path(run_directory_) / "checkpoint.pt").string(),
+                        [&](std::ostream& out) { archive.save_to(out); });
   last_checkpoint_batch_ = batch_;
 }
 
@@ -331,13 +310,8 @@ void Trainer::resume() {
 
 void Trainer::export_policy() const {
   require(!run_directory_.empty(), "run_directory", "exporting needs a run directory");
-  const auto path = fs::path(run_directory_) / "policy.pt";
-  auto temporary = path;
-  temporary += ".tmp";
-  policy_->export_torchscript(temporary.string());
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) throw InputError(path.string(), "could not move into place: " + error.message());
+  write_via_temporary((fs::path(run_directory_) / "policy.pt").string(),
+                      [&](const std::string& temporary) { policy_->export_torchscript(temporary); });
 }
 
 }  // namespace motornet

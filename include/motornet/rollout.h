@@ -8,6 +8,9 @@
 
 namespace motornet {
 
+// InputError at "policy" unless the policy's input and output sizes fit the environment and its effector.
+void require_policy_fits(const EnvironmentImpl& environment, const PolicyImpl& policy);
+
 // `full` also records the cartesian, muscle and geometry states and the observations (for analysis).
 EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const ResetOptions& reset, bool full = false);
 

@@ -4,9 +4,9 @@
 #include <hdf5.h>
 
 #include <cstdio>
-#include <filesystem>
 
 #include "motornet/error.h"
+#include "motornet/io/atomic_file.h"
 
 namespace motornet {
 
@@ -66,8 +66,7 @@ std::map<std::string, torch::Tensor> rollout_datasets(const EpisodeRecord& e) {
 void write_rollout_file(const std::string& filename, const std::map<std::string, torch::Tensor>& datasets,
                         const RolloutAttributes& attributes) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as InputError, not printed
-  const std::string temporary = filename + ".tmp";
-  {
+  write_via_temporary(filename, [&](const std::string& temporary) {
     Handle file{H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
     check(file.id >= 0, filename, "cannot create the file (is the directory writable?)");
     for (const auto& [name, tensor] : datasets) {
@@ -89,10 +88,7 @@ void write_rollout_file(const std::string& filename, const std::map<std::string,
     write_string_array(root.id, "muscle_names", attributes.muscle_names, filename);
     write_string_array(root.id, "muscle_state_names", attributes.muscle_state_names, filename);
     write_string_array(root.id, "config", {attributes.config}, filename);
-  }
-  std::error_code error;
-  std::filesystem::rename(temporary, filename, error);
-  check(!error, filename, "cannot move the file into place: " + error.message());
+  });
 }
 
 RolloutFile read_rollout_file(const std::string& filename) {
@@ -100,8 +96,8 @@ RolloutFile read_rollout_file(const std::string& filename) {
   Handle file{H5Fopen(filename.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose};
   check(file.id >= 0, filename, "cannot open the file (missing, or not HDF5)");
   RolloutFile result;
-  for (const char* name : {"joint", "cartesian", "muscle", "geometry", "hidden", "action", "goal", "observation"}) {
-    Handle dataset{H5Dopen2(file.id, (std::string("/") + name).c_str(), H5P_DEFAULT), H5Dclose};
+  for (const auto& name : kRolloutDatasetNames) {
+    Handle dataset{H5Dopen2(file.id, ("/" + name).c_str(), H5P_DEFAULT), H5Dclose};
     check(dataset.id >= 0, filename, fmt::format("missing dataset /{}", name));
     Handle space{H5Dget_space(dataset.id), H5Sclose};
     const int rank = H5Sget_simple_extent_ndims(space.id);

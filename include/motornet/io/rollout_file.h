@@ -14,6 +14,10 @@
 
 namespace motornet {
 
+// The datasets of a rollout file, in the order of the layout above.
+inline const std::vector<std::string> kRolloutDatasetNames = {"joint", "cartesian", "muscle", "geometry",
+                                                              "hidden", "action", "goal", "observation"};
+
 struct RolloutAttributes {
   double timestep = 0.0;
   std::vector<std::string> muscle_names;

@@ -1,0 +1,35 @@
+#include "motornet/io/atomic_file.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "motornet/error.h"
+
+namespace motornet {
+
+void write_via_temporary(const std::string& target, const std::function<void(const std::string& temporary)>& write) {
+  const std::string temporary = target + ".tmp";
+  write(temporary);
+  std::error_code error;
+  std::filesystem::rename(temporary, target, error);
+  if (error) {
+    std::filesystem::remove(temporary, error);
+    throw InputError(target, "could not move the file into place: " + error.message());
+  }
+}
+
+void write_file_atomically(const std::string& target, const std::function<void(std::ostream&)>& write) {
+  write_via_temporary(target, [&](const std::string& temporary) {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) throw InputError(target, "cannot open the output file for writing");
+    write(out);
+    out.flush();
+    if (!out) throw InputError(target, "could not write the file (disk full?)");
+  });
+}
+
+void write_text_atomically(const std::string& target, const std::string& text) {
+  write_file_atomically(target, [&](std::ostream& out) { out << text; });
+}
+
+}  // namespace motornet
