@@ -67,11 +67,24 @@ int64_t EnvironmentImpl::observation_size() const {
   return task_->n_inputs(S) + S + 2 * M + options_.action_frame_stacking() * M;
 }
 
-void EnvironmentImpl::seed(uint64_t seed) { generator_ = at::detail::createCPUGenerator(seed); }
+void EnvironmentImpl::seed(uint64_t seed) { streams_ = RowStreams(seed); }
+
+void EnvironmentImpl::set_streams(RowStreams streams) {
+  streams_ = std::move(streams);
+}
+
+torch::Generator& EnvironmentImpl::generator() {
+  require(streams_.n_streams() == 1, "generator", "this environment draws from several streams; use streams()");
+  return streams_.generator(0);
+}
+
+torch::Tensor EnvironmentImpl::noise(const torch::Tensor& like) {
+  return streams_.normal(like.size(0), like.sizes().slice(1), like.options().requires_grad(false));
+}
 
 torch::Tensor EnvironmentImpl::with_noise(const torch::Tensor& value, double sigma) {
   if (deterministic_ || sigma == 0.0) return value;
-  return value + sigma * torch::randn(value.sizes(), generator_, value.options().requires_grad(false));
+  return value + sigma * noise(value);
 }
 
 torch::Tensor EnvironmentImpl::proprioception(const EffectorState& state) const {
@@ -89,34 +102,44 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   const double dt = effector_->timestep();
   deterministic_ = reset.deterministic();
 
-  trials_ = task_->sample(B, n_steps_, dt, *effector_, generator_, reset.evaluation());
-  if (reset.joint_state().defined()) {
-    auto joint = reset.joint_state().to(options);
-    if (joint.dim() == 1) joint = joint.unsqueeze(0);
-    const int64_t D = effector_->dof();
-    if (joint.dim() == 2 && joint.size(1) == D) joint = torch::cat({joint, torch::zeros_like(joint)}, 1);
-    trials_.initial_joint = per_trial(joint, B, 2 * D, "joint_state", options);
-    torch::NoGradGuard no_grad;
-    trials_.start = effector_->skeleton()->joint_to_cartesian(trials_.initial_joint).narrow(1, 0, effector_->space_dim());
-  }
-  if (reset.target().defined())
-    trials_.target = per_trial(reset.target(), B, effector_->space_dim(), "target", options);
-  task_->compose(trials_, n_steps_);
+  // Every stream draws its whole block of B trials (with the overrides applied to it); this process keeps its
+  // shard of each block.
+  auto draw_block = [&](torch::Generator& generator, int64_t rows) {
+    Trials trials = task_->sample(rows, n_steps_, dt, *effector_, generator, reset.evaluation());
+    if (reset.joint_state().defined()) {
+      auto joint = reset.joint_state().to(options);
+      if (joint.dim() == 1) joint = joint.unsqueeze(0);
+      const int64_t D = effector_->dof();
+      if (joint.dim() == 2 && joint.size(1) == D) joint = torch::cat({joint, torch::zeros_like(joint)}, 1);
+      trials.initial_joint = per_trial(joint, rows, 2 * D, "joint_state", options);
+      torch::NoGradGuard no_grad;
+      trials.start = effector_->skeleton()->joint_to_cartesian(trials.initial_joint).narrow(1, 0, effector_->space_dim());
+    }
+    if (reset.target().defined())
+      trials.target = per_trial(reset.target(), rows, effector_->space_dim(), "target", options);
+    task_->compose(trials, n_steps_);
+    return trials;
+  };
+  streams_.local_rows(B);  // checks that the shards are even before drawing anything
+  trials_ = streams_.per_block<Trials>(
+      B, draw_block, [](const Trials& block, int64_t begin, int64_t count) { return block.rows(begin, count); },
+      &Trials::concatenate);
   trials_.goal = trials_.goal.to(options);
   trials_.inputs = trials_.inputs.to(options);
+  const int64_t rows = trials_.batch_size();
 
-  state_ = effector_->reset(B, trials_.initial_joint);
+  state_ = effector_->reset(rows, trials_.initial_joint);
   auto vision = with_noise(state_.fingertip(), options_.vision_noise());
   auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
-  action_frames_.assign(options_.action_frame_stacking(), torch::zeros({B, effector_->n_muscles()}, options));
+  action_frames_.assign(options_.action_frame_stacking(), torch::zeros({rows, effector_->n_muscles()}, options));
   t_ = 0;
   started_ = true;
 
   StepResult result;
   result.info = info_for(state_);
-  result.info.endpoint_load = torch::zeros({B, effector_->space_dim()}, options);
+  result.info.endpoint_load = torch::zeros({rows, effector_->space_dim()}, options);
   result.observation = current_observation();
   return result;
 }
@@ -195,7 +218,7 @@ torch::Tensor EnvironmentImpl::observe(const torch::Tensor& task_inputs, const t
   auto observation = torch::cat({task_inputs, senses}, 1);
   if (deterministic_) return observation;
   auto sigma = torch::tensor(obs_noise, torch::kFloat64).to(observation.options());
-  return observation + sigma * torch::randn(observation.sizes(), generator_, observation.options().requires_grad(false));
+  return observation + sigma * noise(observation);
 }
 
 }  // namespace motornet

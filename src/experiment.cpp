@@ -28,7 +28,7 @@ OptimizerOptions optimizer_options_from_config(const ConfigNode& block) {
 TrainingOptions training_options_from_config(const ConfigNode& block) {
   block.require_map();
   block.check_keys({"batch_size", "n_batches", "gradient_clip", "validation_every", "validation_batch_size",
-                    "checkpoint_every", "log_every"});
+                    "checkpoint_every", "log_every", "replicates"});
   TrainingOptions options;
   if (auto node = block.child("batch_size")) options.batch_size(node->as_int());
   if (auto node = block.child("n_batches")) options.n_batches(node->as_int());
@@ -37,18 +37,26 @@ TrainingOptions training_options_from_config(const ConfigNode& block) {
   if (auto node = block.child("validation_batch_size")) options.validation_batch_size(node->as_int());
   if (auto node = block.child("checkpoint_every")) options.checkpoint_every(node->as_int());
   if (auto node = block.child("log_every")) options.log_every(node->as_int());
+  if (auto node = block.child("replicates")) {
+    options.replicates(node->as_int());
+    if (options.replicates() < 1) node->fail(fmt::format("must be at least 1, got {}", options.replicates()));
+  }
   return options;
 }
 
-Experiment experiment_from_config(const ConfigNode& root) {
+namespace {
+
+// Everything of one run; `seed` replaces the configured seed (replicates).
+Experiment single_experiment(const ConfigNode& root, std::optional<uint64_t> seed) {
   root.require_map();
   root.check_keys({"seed", "effector", "environment", "policy", "losses", "optimizer", "training"});
   Experiment experiment;
   if (auto node = root.child("seed")) {
-    const auto seed = node->as_int();
-    if (seed < 0) node->fail("must not be negative");
-    experiment.seed = static_cast<uint64_t>(seed);
+    const auto value = node->as_int();
+    if (value < 0) node->fail("must not be negative");
+    experiment.seed = static_cast<uint64_t>(value);
   }
+  if (seed) experiment.seed = *seed;
   // One seed fixes everything: weights now, trial draws and noise through the trainer's generators.
   torch::manual_seed(experiment.seed);
   experiment.effector = effector_from_config(root.at("effector"));
@@ -71,6 +79,18 @@ Experiment experiment_from_config(const ConfigNode& root) {
   if (auto block = root.child("optimizer")) experiment.optimizer = optimizer_options_from_config(*block);
   if (auto block = root.child("training")) experiment.training = training_options_from_config(*block);
   experiment.training.seed(experiment.seed);
+  experiment.replicates = {experiment.policy};
+  return experiment;
+}
+
+}  // namespace
+
+Experiment experiment_from_config(const ConfigNode& root) {
+  Experiment experiment = single_experiment(root, std::nullopt);
+  // Replicate k's network is the one a single run with seed `seed + k` would build.
+  for (int64_t k = 1; k < experiment.training.replicates(); ++k)
+    experiment.replicates.push_back(single_experiment(root, experiment.seed + static_cast<uint64_t>(k)).policy);
+  torch::manual_seed(experiment.seed);
   return experiment;
 }
 

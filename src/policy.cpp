@@ -25,13 +25,32 @@ void PolicyImpl::set_hidden_noise(double sigma, std::optional<torch::Generator> 
   require(std::isfinite(sigma) && sigma >= 0.0, "hidden_noise", fmt::format("must be a non-negative number, got {}", sigma));
   hidden_noise_ = sigma;
   noise_generator_ = std::move(generator);
+  noise_streams_.reset();
+}
+
+std::pair<torch::Tensor, torch::Tensor> PolicyImpl::stacked_forward(
+    const std::vector<torch::Tensor>&, const torch::Tensor&, const torch::Tensor&,
+    const std::function<torch::Tensor(const torch::Tensor&)>&) const {
+  throw InputError("policy", fmt::format("a {} policy has no vectorised replicate step", type_name()));
+}
+
+void PolicyImpl::set_hidden_noise(double sigma, RowStreams streams) {
+  set_hidden_noise(sigma, std::nullopt);
+  noise_streams_ = std::move(streams);
+}
+
+torch::Tensor PolicyImpl::hidden_noise_sample(const torch::Tensor& activity) {
+  if (!is_training() || hidden_noise_ == 0.0) return {};
+  const auto options = activity.options().requires_grad(false);
+  if (noise_streams_) return hidden_noise_ * noise_streams_->normal(activity.size(0), activity.sizes().slice(1), options);
+  c10::optional<torch::Generator> generator;
+  if (noise_generator_) generator = *noise_generator_;
+  return hidden_noise_ * torch::randn(activity.sizes(), generator, options);
 }
 
 torch::Tensor PolicyImpl::add_hidden_noise(const torch::Tensor& hidden) {
-  if (!is_training() || hidden_noise_ == 0.0) return hidden;
-  c10::optional<torch::Generator> generator;
-  if (noise_generator_) generator = *noise_generator_;
-  return hidden + hidden_noise_ * torch::randn(hidden.sizes(), generator, hidden.options().requires_grad(false));
+  auto noise = hidden_noise_sample(hidden);
+  return noise.defined() ? hidden + noise : hidden;
 }
 
 void load_parameters_checked(torch::nn::Module& module, torch::serialize::InputArchive& archive,

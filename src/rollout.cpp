@@ -24,7 +24,8 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
   const int64_t force_row = muscle->force_row(), S = effector->space_dim();
 
   auto result = environment.reset(reset);
-  auto hidden = policy.initial_hidden(reset.batch_size());
+  policy.start_episode();
+  auto hidden = policy.initial_hidden(result.observation.size(0));
   std::vector<torch::Tensor> fingertip, velocity, goal, activation, force, hiddens, action, joint;
   std::vector<torch::Tensor> cartesian, muscle_states, geometry, observation;
   auto record = [&](const StepResult& step) {
@@ -73,6 +74,17 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
     episode.observation = torch::stack(observation, 1);
   }
   return episode;
+}
+
+EpisodeRecord EpisodeRecord::rows(int64_t begin, int64_t count) const {
+  auto part = [&](const torch::Tensor& series) { return series.defined() ? series.narrow(0, begin, count) : series; };
+  EpisodeRecord out = *this;
+  for (auto member : {&EpisodeRecord::fingertip, &EpisodeRecord::hand_velocity, &EpisodeRecord::goal,
+                      &EpisodeRecord::activation, &EpisodeRecord::force, &EpisodeRecord::hidden, &EpisodeRecord::action,
+                      &EpisodeRecord::joint, &EpisodeRecord::cartesian, &EpisodeRecord::muscle,
+                      &EpisodeRecord::geometry, &EpisodeRecord::observation})
+    out.*member = part(this->*member);
+  return out;
 }
 
 }  // namespace motornet

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "motornet/effector.h"
+#include "motornet/row_streams.h"
 #include "motornet/task.h"
 
 namespace motornet {
@@ -35,6 +36,8 @@ struct EnvironmentOptions {
 };
 
 struct ResetOptions {
+  // Trials per random stream (a plain environment has one stream: the batch size). With several streams
+  // (replicates) or a data-parallel shard, the episode holds streams().local_rows(batch_size) rows.
   TORCH_ARG(int64_t, batch_size) = 1;
   TORCH_ARG(bool, deterministic) = false;  // no noise at all in this episode
   TORCH_ARG(bool, evaluation) = false;     // the task's fixed evaluation conditions
@@ -74,10 +77,13 @@ class EnvironmentImpl : public torch::nn::Module {
   const TaskPtr& task() const { return task_; }
   const EnvironmentOptions& options() const { return options_; }
   const Trials& trials() const { return trials_; }
-  // Reseeds the generator: the next reset starts the same sequence of episodes as a new environment would.
+  // Reseeds with one stream: the next reset starts the same sequence of episodes as a new environment would.
   void seed(uint64_t seed);
-  torch::Generator& generator() { return generator_; }
-  const torch::Generator& generator() const { return generator_; }
+  // Several streams (one per replicate) and/or a data-parallel shard; see row_streams.h.
+  void set_streams(RowStreams streams);
+  RowStreams& streams() { return streams_; }
+  // The generator of a one-stream environment.
+  torch::Generator& generator();
 
  protected:
   // The observation after the current step from the delayed senses (override to change what is observed).
@@ -85,6 +91,8 @@ class EnvironmentImpl : public torch::nn::Module {
                                 const torch::Tensor& proprioception, const torch::Tensor& action_frames);
   // `value` plus Gaussian noise of standard deviation `sigma` (unchanged in deterministic episodes).
   torch::Tensor with_noise(const torch::Tensor& value, double sigma);
+  // Standard normal draws shaped like `like`, row blocks from the environment's streams.
+  torch::Tensor noise(const torch::Tensor& like);
   torch::Tensor proprioception(const EffectorState& state) const;
   StepInfo info_for(const EffectorState& state) const;
 
@@ -96,7 +104,7 @@ class EnvironmentImpl : public torch::nn::Module {
   TaskPtr task_;
   EnvironmentOptions options_;
   int64_t n_steps_ = 0, proprioception_lag_ = 1, vision_lag_ = 1;
-  torch::Generator generator_;
+  RowStreams streams_;
 
   // The running episode.
   bool started_ = false, deterministic_ = false;

@@ -22,6 +22,9 @@ struct EpisodeRecord {
   torch::Tensor geometry;     // [B, T+1, 2+D, M]
   torch::Tensor observation;  // [B, T+1, obs]
   double timestep = 0.0;
+
+  // Trials [begin, begin + count) of the episode (one replicate's block, say).
+  EpisodeRecord rows(int64_t begin, int64_t count) const;
 };
 
 }  // namespace motornet

@@ -7,7 +7,7 @@
 //   losses: [{type: position_l1, weight: 1}]
 //   optimizer: {type: adam, lr: 1e-3, schedule: constant}
 //   training: {batch_size: 32, n_batches: 6000, gradient_clip: 1.0, validation_every: 100,
-//              validation_batch_size: 256, checkpoint_every: 500, log_every: 50}
+//              validation_batch_size: 256, checkpoint_every: 500, log_every: 50, replicates: 1}
 
 #include <yaml-cpp/yaml.h>
 
@@ -23,7 +23,8 @@ struct Experiment {
   uint64_t seed = 0;
   Effector effector{nullptr};
   Environment environment{nullptr};
-  Policy policy;
+  Policy policy;                 // replicate 0's
+  std::vector<Policy> replicates;  // training.replicates policies, replicate k built with seed + k
   CompositeLoss losses{{WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}}};
   OptimizerOptions optimizer;
   TrainingOptions training;

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "motornet/config.h"
+#include "motornet/row_streams.h"
 
 namespace motornet {
 
@@ -31,10 +32,27 @@ class PolicyImpl : public torch::nn::Module {
   // Python's torch.jit.load.
   virtual void export_torchscript(const std::string& filename) const = 0;
 
+  // Vectorised replicates (optional): one step of K copies of this architecture at once. `stacked` holds each
+  // parameter of the K copies stacked along a new first dimension, in named_parameters() order; observation
+  // [K, B, I], hidden [K, B, H]; `add_noise` adds each copy's hidden noise to a layer's activity [K, B, U].
+  // Policies without it (the default) are run copy by copy.
+  virtual bool has_stacked_forward() const { return false; }
+  virtual std::pair<torch::Tensor, torch::Tensor> stacked_forward(
+      const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
+      const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const;
+
+  // Called by rollout before an episode's first step (after the parameters' last update); a policy can prepare
+  // per-episode work here.
+  virtual void start_episode() {}
+
   // Gaussian noise of this standard deviation is added to the hidden state in training mode, drawn from
-  // `generator` (set by the trainer so that a seed fixes it).
+  // `generator` (set by the trainer so that a seed fixes it) or from row streams (replicates, data-parallel
+  // shards: see row_streams.h).
   void set_hidden_noise(double sigma, std::optional<torch::Generator> generator);
+  void set_hidden_noise(double sigma, RowStreams streams);
   double hidden_noise() const { return hidden_noise_; }
+  // Noise to add to a hidden layer's activity [rows, units] (undefined when there is none: eval mode, sigma 0).
+  torch::Tensor hidden_noise_sample(const torch::Tensor& activity);
 
  protected:
   torch::Tensor add_hidden_noise(const torch::Tensor& hidden);
@@ -42,6 +60,7 @@ class PolicyImpl : public torch::nn::Module {
  private:
   double hidden_noise_ = 0.0;
   std::optional<torch::Generator> noise_generator_;
+  std::optional<RowStreams> noise_streams_;
 };
 
 using Policy = std::shared_ptr<PolicyImpl>;

@@ -4,6 +4,15 @@
 // body, clips the gradient norm and takes an optimizer step at the scheduled learning rate. With a run
 // directory it writes metrics.csv, atomic checkpoints (every `checkpoint_every` batches, at the end and when
 // stopped) and the TorchScript policy; `resume` continues a run exactly as if it had not stopped.
+//
+// Replicates: given K policies, the trainer trains K independent networks at once (replicate k with seed
+// `seed + k`: its own trials, noise, optimizer state, gradient clipping, metrics, checkpoint and policy.pt in
+// run_directory/replicate_kk/), all stepping through one vectorised rollout. Replicate k ends exactly where a
+// single run with seed `seed + k` ends, up to float round-off.
+//
+// Data-parallel: with a process group in the options, every rank runs its shard of the global batch (drawn
+// from the global seed, so the result does not depend on the number of processes), gradients are averaged by
+// one all-reduce per batch, and rank 0 alone writes files.
 
 #include <atomic>
 #include <functional>
@@ -12,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "motornet/distributed.h"
 #include "motornet/environment.h"
 #include "motornet/loss.h"
 #include "motornet/policy.h"
@@ -43,9 +53,13 @@ struct TrainingOptions {
   TORCH_ARG(int64_t, log_every) = 50;          // plain progress lines when not on a terminal
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(bool, quiet) = false;
+  TORCH_ARG(int64_t, replicates) = 1;  // how many policies the experiment builds (the trainer counts those given)
+  // Data-parallel process group (nullptr: this process trains alone).
+  TORCH_ARG(std::shared_ptr<DataParallelGroup>, data_parallel) = nullptr;
 };
 
 struct BatchMetrics {
+  int64_t replicate = 0;
   int64_t batch = 0;  // 1-based count of batches done
   double elapsed = 0.0;  // s of training so far (across resumes)
   double loss = 0.0;
@@ -63,6 +77,9 @@ struct TrainingSummary {
   double seconds = 0.0;
   double mean_recent_loss = 0.0;  // mean training loss of the last (up to) 100 batches of this call
   std::optional<double> last_validation_loss;
+  // Per replicate (one entry without replicates); the two above are their means.
+  std::vector<double> replicate_recent_loss;
+  std::vector<double> replicate_validation_loss;
   std::string message;
 };
 
@@ -71,12 +88,17 @@ class Trainer {
   // `run_directory` empty: train in memory only (no files).
   Trainer(Environment environment, Policy policy, CompositeLoss losses, OptimizerOptions optimizer,
           TrainingOptions training, std::string run_directory = "");
+  // K >= 1 replicate policies of one architecture (see above).
+  Trainer(Environment environment, std::vector<Policy> replicates, CompositeLoss losses, OptimizerOptions optimizer,
+          TrainingOptions training, std::string run_directory = "");
+  ~Trainer();
 
   // Trains until n_batches are done (or a stop is requested, or the loss diverges).
   TrainingSummary train();
-  // Loss on the fixed validation batch (deterministic, no gradient).
+  // Loss on the fixed validation batch (deterministic, no gradient); the first replicate's.
   LossValues validate();
-  // Loads the checkpoint of the run directory; the next `train` continues from it.
+  std::vector<LossValues> validate_replicates();
+  // Loads the checkpoint of the run directory (each replicate's); the next `train` continues from it.
   void resume();
   void save_checkpoint() const;
   void export_policy() const;
@@ -87,26 +109,42 @@ class Trainer {
 
   int64_t batches_done() const { return batch_; }
   double learning_rate(int64_t batch) const;
-  const Policy& policy() const { return policy_; }
+  const Policy& policy() const { return replicas_.front().policy; }  // the first replicate's
+  int64_t n_replicates() const { return static_cast<int64_t>(replicas_.size()); }
+  const Policy& replicate_policy(int64_t k) const { return replicas_.at(k).policy; }
+  // Where replicate k's files go ("" without a run directory).
+  std::string replicate_directory(int64_t k) const { return replicas_.at(k).directory; }
   const Environment& environment() const { return environment_; }
   const TrainingOptions& training_options() const { return training_; }
   std::function<void(const BatchMetrics&)> on_batch;  // called after every batch
 
  private:
-  void write_metrics_header() const;
-  void append_metrics(const BatchMetrics& metrics) const;
-  void truncate_metrics_after(int64_t batch) const;
-  void report_progress(const BatchMetrics& metrics, double rate) const;
+  // One replicate network and everything that is its own.
+  struct Replica {
+    uint64_t seed = 0;
+    Policy policy;
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    torch::Generator environment_generator, noise_generator;
+    std::string directory;  // "" without a run directory
+    std::vector<double> recent;  // training losses of the last (up to) 100 batches
+  };
+
+  bool writes_files() const;  // a run directory, and rank 0 (or no process group)
+  void write_metrics_header(const Replica& replica) const;
+  void append_metrics(const Replica& replica, const BatchMetrics& metrics) const;
+  void truncate_metrics_after(const Replica& replica, int64_t batch) const;
+  void report_progress(const std::vector<BatchMetrics>& metrics, double rate) const;
+  void average_over_ranks(std::vector<torch::Tensor>& values);
   std::string kept_checkpoint() const;  // what a stopped run leaves, for messages
 
   Environment environment_;
-  Policy policy_;
+  std::vector<Replica> replicas_;
+  Policy stepper_;  // what the rollout steps: the policy, or all replicates at once
   CompositeLoss losses_;
   OptimizerOptions optimizer_options_;
   TrainingOptions training_;
   std::string run_directory_;
-  std::unique_ptr<torch::optim::Optimizer> optimizer_;
-  torch::Generator noise_generator_;
+  std::shared_ptr<DataParallelGroup> group_;
   ResetOptions validation_reset_;
   int64_t batch_ = 0;
   double elapsed_ = 0.0;

@@ -28,6 +28,9 @@ struct Trials {
   std::vector<FieldTrials> fields;  // one per force field of the task, in order
 
   int64_t batch_size() const { return initial_joint.size(0); }
+  // Trials [begin, begin + count) of this batch, and batches joined one after the other.
+  Trials rows(int64_t begin, int64_t count) const;
+  static Trials concatenate(const std::vector<Trials>& parts);
 };
 
 }  // namespace motornet

@@ -37,6 +37,19 @@ std::pair<torch::Tensor, torch::Tensor> MlpPolicyImpl::forward(const torch::Tens
   return {action, torch::zeros({observation.size(0), 0}, observation.options())};
 }
 
+std::pair<torch::Tensor, torch::Tensor> MlpPolicyImpl::stacked_forward(
+    const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
+    const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const {
+  // Parameters alternate weight_l [K, out, in], bias_l [K, out].
+  const size_t layers = stacked.size() / 2;
+  torch::Tensor x = observation;
+  for (size_t layer = 0; layer + 1 < layers; ++layer)
+    x = add_noise(torch::relu(torch::baddbmm(stacked[2 * layer + 1].unsqueeze(1), x, stacked[2 * layer].transpose(1, 2))));
+  auto action =
+      torch::sigmoid(torch::baddbmm(stacked[2 * layers - 1].unsqueeze(1), x, stacked[2 * layers - 2].transpose(1, 2)));
+  return {action, hidden};
+}
+
 void MlpPolicyImpl::export_torchscript(const std::string& filename) const {
   torch::jit::Module module("MotorNetMlpPolicy");
   for (const auto& parameter : named_parameters()) module.register_parameter(parameter.key(), parameter.value().detach().clone(), false);

@@ -91,6 +91,46 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
   return {action, torch::cat(next, 1)};
 }
 
+// The cell equations of torch's gru_cell, lstm_cell and rnn_*_cell, written on stacked weights [K, G*H, in]
+// so that K replicas take one batched product per layer.
+std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::stacked_forward(
+    const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
+    const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const {
+  const int64_t H = options_.hidden_size(), W = state_width(), L = options_.n_layers();
+  torch::Tensor x = observation;
+  std::vector<torch::Tensor> next;
+  for (int64_t layer = 0; layer < L; ++layer) {
+    const auto &w_ih = stacked[4 * layer], &w_hh = stacked[4 * layer + 1];
+    const auto &b_ih = stacked[4 * layer + 2], &b_hh = stacked[4 * layer + 3];
+    auto state = hidden.narrow(2, layer * W, W);
+    auto h = options_.cell() == CellType::kLstm ? state.narrow(2, 0, H) : state;
+    auto gi = torch::baddbmm(b_ih.unsqueeze(1), x, w_ih.transpose(1, 2));
+    auto gh = torch::baddbmm(b_hh.unsqueeze(1), h, w_hh.transpose(1, 2));
+    switch (options_.cell()) {
+      case CellType::kGru: {
+        auto i = gi.chunk(3, 2), r_h = gh.chunk(3, 2);
+        auto reset = torch::sigmoid(i[0] + r_h[0]);
+        auto update = torch::sigmoid(i[1] + r_h[1]);
+        auto candidate = torch::tanh(i[2] + reset * r_h[2]);
+        x = add_noise(candidate + update * (h - candidate));
+        next.push_back(x);
+        break;
+      }
+      case CellType::kRnnTanh: x = add_noise(torch::tanh(gi + gh)); next.push_back(x); break;
+      case CellType::kRnnRelu: x = add_noise(torch::relu(gi + gh)); next.push_back(x); break;
+      case CellType::kLstm: {
+        auto gates = (gi + gh).chunk(4, 2);
+        auto c = torch::sigmoid(gates[1]) * state.narrow(2, H, H) + torch::sigmoid(gates[0]) * torch::tanh(gates[2]);
+        x = add_noise(torch::sigmoid(gates[3]) * torch::tanh(c));
+        next.push_back(torch::cat({x, c}, 2));
+        break;
+      }
+    }
+  }
+  auto action = torch::sigmoid(torch::baddbmm(stacked[4 * L + 1].unsqueeze(1), x, stacked[4 * L].transpose(1, 2)));
+  return {action, torch::cat(next, 2)};
+}
+
 void RecurrentPolicyImpl::export_torchscript(const std::string& filename) const {
   torch::jit::Module module("MotorNetRecurrentPolicy");
   for (const auto& parameter : named_parameters()) module.register_parameter(parameter.key(), parameter.value().detach().clone(), false);

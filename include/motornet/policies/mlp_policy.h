@@ -26,6 +26,10 @@ class MlpPolicyImpl : public PolicyImpl {
   int64_t hidden_size() const override { return 0; }
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& observation, const torch::Tensor& hidden) override;
   void export_torchscript(const std::string& filename) const override;
+  bool has_stacked_forward() const override { return true; }
+  std::pair<torch::Tensor, torch::Tensor> stacked_forward(
+      const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
+      const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const override;
 
  private:
   MlpPolicyOptions options_;

@@ -30,6 +30,10 @@ class RecurrentPolicyImpl : public PolicyImpl {
   int64_t hidden_size() const override;
   std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& observation, const torch::Tensor& hidden) override;
   void export_torchscript(const std::string& filename) const override;
+  bool has_stacked_forward() const override { return true; }
+  std::pair<torch::Tensor, torch::Tensor> stacked_forward(
+      const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
+      const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const override;
   const RecurrentPolicyOptions& options() const { return options_; }
 
  private:

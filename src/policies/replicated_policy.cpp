@@ -1,0 +1,97 @@
+#include "motornet/policies/replicated_policy.h"
+
+#include <fmt/format.h>
+
+#include "motornet/error.h"
+
+namespace motornet {
+
+ReplicatedPolicyImpl::ReplicatedPolicyImpl(std::vector<Policy> replicas) : replicas_(std::move(replicas)) {
+  require(!replicas_.empty(), "replicates", "expected at least one replicate policy");
+  const auto& first = *replicas_.front();
+  for (size_t k = 0; k < replicas_.size(); ++k) {
+    const auto& replica = replicas_[k];
+    require(replica != nullptr, "replicates", fmt::format("replicate {} has no policy", k));
+    std::vector<std::vector<int64_t>> shapes, first_shapes;
+    for (const auto& p : replica->parameters()) shapes.push_back(p.sizes().vec());
+    for (const auto& p : first.parameters()) first_shapes.push_back(p.sizes().vec());
+    require(replica->type_name() == first.type_name() && shapes == first_shapes &&
+                replica->hidden_size() == first.hidden_size(),
+            "replicates", fmt::format("replicate {} has a different architecture from replicate 0", k));
+    register_module(fmt::format("replicate_{}", k), replica);
+  }
+}
+
+torch::Tensor ReplicatedPolicyImpl::initial_hidden(int64_t rows) const {
+  require_lazy(rows % n_replicas() == 0, "rows",
+               [&] { return fmt::format("{} rows do not split into {} replicate blocks", rows, n_replicas()); });
+  return replicas_.front()->initial_hidden(rows);
+}
+
+void ReplicatedPolicyImpl::start_episode() {
+  for (auto& replica : replicas_) replica->start_episode();
+  if (vectorised()) stack_parameters();
+}
+
+void ReplicatedPolicyImpl::stack_parameters() {
+  std::vector<std::vector<torch::Tensor>> per_replica;
+  for (const auto& replica : replicas_) per_replica.push_back(replica->parameters());
+  stacked_.clear();
+  stacked_versions_.clear();
+  for (size_t i = 0; i < per_replica.front().size(); ++i) {
+    std::vector<torch::Tensor> copies;
+    for (const auto& parameters : per_replica) {
+      copies.push_back(parameters[i]);
+      stacked_versions_.push_back(parameters[i]._version());
+    }
+    stacked_.push_back(torch::stack(copies));
+  }
+  stacked_with_grad_ = torch::GradMode::is_enabled();
+}
+
+torch::Tensor ReplicatedPolicyImpl::add_replicate_noise(const torch::Tensor& activity) {
+  std::vector<torch::Tensor> draws;
+  for (int64_t k = 0; k < n_replicas(); ++k) {
+    auto draw = replicas_[k]->hidden_noise_sample(activity[k]);
+    if (!draw.defined()) return activity;  // eval mode or no hidden noise (the same for every replicate)
+    draws.push_back(draw);
+  }
+  return activity + torch::stack(draws);
+}
+
+std::pair<torch::Tensor, torch::Tensor> ReplicatedPolicyImpl::forward(const torch::Tensor& observation,
+                                                                      const torch::Tensor& hidden) {
+  const int64_t K = n_replicas(), rows = observation.size(0);
+  require_lazy(observation.dim() == 2 && observation.size(1) == input_size() && rows % K == 0, "observation", [&] {
+    return fmt::format("expected [{} replicates x batch, {}], got {}", K, input_size(), fmt::join(observation.sizes(), "x"));
+  });
+  require_lazy(hidden.dim() == 2 && hidden.size(0) == rows && hidden.size(1) == hidden_size(), "hidden", [&] {
+    return fmt::format("expected [{}, {}], got {}", rows, hidden_size(), fmt::join(hidden.sizes(), "x"));
+  });
+  const int64_t B = rows / K;
+  if (!vectorised()) {
+    std::vector<torch::Tensor> actions, states;
+    for (int64_t k = 0; k < K; ++k) {
+      auto [action, state] = replicas_[k]->forward(observation.narrow(0, k * B, B), hidden.narrow(0, k * B, B));
+      actions.push_back(action);
+      states.push_back(state);
+    }
+    return {torch::cat(actions), torch::cat(states)};
+  }
+  // Restack when the parameters changed (an optimizer step) or the grad mode did since the episode began.
+  bool stale = stacked_.empty() || stacked_with_grad_ != torch::GradMode::is_enabled();
+  size_t index = 0;
+  for (size_t i = 0; !stale && i < stacked_.size(); ++i)
+    for (const auto& replica : replicas_) stale = stale || replica->parameters()[i]._version() != stacked_versions_[index++];
+  if (stale) stack_parameters();
+  auto [action, state] = replicas_.front()->stacked_forward(
+      stacked_, observation.reshape({K, B, observation.size(1)}), hidden.reshape({K, B, hidden.size(1)}),
+      [this](const torch::Tensor& activity) { return add_replicate_noise(activity); });
+  return {action.reshape({rows, action.size(2)}), state.reshape({rows, state.size(2)})};
+}
+
+void ReplicatedPolicyImpl::export_torchscript(const std::string&) const {
+  throw InputError("policy", "replicate policies are exported one by one (each replicate's own policy.pt)");
+}
+
+}  // namespace motornet
