@@ -4,8 +4,8 @@
 // training.replicates K > 1, each replicate's metrics, checkpoint, policy and evaluation in replicate_kk/.
 // Data-parallel: --nproc N starts N local workers; a worker started by another launcher (torchrun-style
 // RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT in the environment) joins its group. Rank 0 writes the files.
-// Exit status: 0 done, 2 bad input, 3 the loss diverged (last good checkpoint kept), 130 interrupted (Ctrl-C;
-// checkpoint written, continue with --resume).
+// Exit status: 0 done, 2 bad input, 3 the loss diverged (last good checkpoint kept), 4 another data-parallel
+// rank failed (last checkpoint kept), 130 interrupted (Ctrl-C; checkpoint written, continue with --resume).
 
 #include <CLI/CLI.hpp>
 
