@@ -4,7 +4,8 @@
 //   W3  simulate only: RigidTendonArm26, batch 1024, 100 steps, constant 0.05 excitation, no network, no gradient
 // For each: milliseconds per batch (median, min, max over --batches after --warmup), throughput, peak memory.
 // usage: motornet-bench [--workload W1|W2|W3|all] [--threads N] [--batches N] [--warmup N] [--json]
-//        [--kernels op-by-op]
+//        [--kernels op-by-op] [--replicates K]
+// --replicates K trains K replicate networks at once in W1/W2 (a batch is then one step of all K).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -40,17 +41,23 @@ double peak_memory_mb() {
   return usage.ru_maxrss / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t warmup, int64_t batches) {
+Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t warmup, int64_t batches,
+                      int64_t replicates) {
   torch::manual_seed(0);
   Environment environment(effector, std::make_shared<RandomTargetReach>(), EnvironmentOptions().max_ep_duration(1.0));
-  auto policy = std::make_shared<RecurrentPolicyImpl>(
-      RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden));
+  std::vector<Policy> policies;
+  for (int64_t k = 0; k < replicates; ++k) {
+    torch::manual_seed(k);
+    policies.push_back(std::make_shared<RecurrentPolicyImpl>(
+        RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden)));
+  }
   CompositeLoss losses({WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}});
-  Trainer trainer(environment, policy, losses, OptimizerOptions().lr(1e-3),
+  Trainer trainer(environment, policies, losses, OptimizerOptions().lr(1e-3),
                   TrainingOptions().batch_size(batch).n_batches(warmup + batches).gradient_clip(1.0).validation_every(0).quiet(true));
   Timing timing;
   auto last = Clock::now();
   trainer.on_batch = [&](const BatchMetrics& metrics) {
+    if (metrics.replicate != 0) return;  // once per batch
     auto now = Clock::now();
     if (metrics.batch > warmup) timing.ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
     last = now;
@@ -80,7 +87,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Time MotorNet's reference workloads"};
   std::string workload = "all", kernels = "op-by-op";
   int threads = 1;
-  int64_t batches = 20, warmup = 3;
+  int64_t batches = 20, warmup = 3, replicates = 1;
   bool json = false;
   app.add_option("--workload", workload, "W1, W2, W3 or all")->check(CLI::IsMember({"W1", "W2", "W3", "all"}));
   app.add_option("--threads", threads, "LibTorch intra-op threads")->check(CLI::Range(1, 256));
@@ -88,6 +95,7 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed batches first")->check(CLI::Range(0, 100000));
   app.add_option("--kernels", kernels, "op-by-op (fused kernels: not built yet)")->check(CLI::IsMember({"op-by-op"}));
   app.add_flag("--json", json, "print one JSON object per workload");
+  app.add_option("--replicates", replicates, "replicate networks trained at once in W1 and W2")->check(CLI::Range(1, 1024));
   CLI11_PARSE(app, argc, argv);
   torch::set_num_threads(threads);
 
@@ -97,10 +105,11 @@ int main(int argc, char** argv) {
     Timing timing;
     int64_t rows = 0;
     if (name == "W1") {
-      timing = train_workload(make_relu_point_mass24(), 32, 32, warmup, batches);
+      timing = train_workload(make_relu_point_mass24(), 32, 32, warmup, batches, replicates);
       rows = 32;
     } else if (name == "W2") {
-      timing = train_workload(make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle")), 64, 64, warmup, batches);
+      timing = train_workload(make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle")), 64, 64, warmup, batches,
+                              replicates);
       rows = 64;
     } else {
       timing = simulate_workload(warmup, batches);
@@ -112,14 +121,19 @@ int main(int argc, char** argv) {
                                   {"ms_per_batch_min", timing.min()}, {"ms_per_batch_max", timing.max()},
                                   {"batches", timing.ms.size()}, {"threads", threads},
                                   {"kernels", kernels},        {"steps_x_batch_per_second", steps_per_second},
+                                  {"replicates", name == "W3" ? 1 : replicates},
                                   {"peak_memory_mb", peak_memory_mb()}}
                        .dump()
                 << "\n";
     } else {
-      std::cout << fmt::format("{}: {:.1f} ms per batch (median of {}; min {:.1f}, max {:.1f}), {:.3g} steps x batch/s, "
+      const std::string per_replicate =
+          replicates > 1 && name != "W3"
+              ? fmt::format(" [{} replicates: {:.1f} ms per replicate-batch]", replicates, timing.median() / replicates)
+              : "";
+      std::cout << fmt::format("{}: {:.1f} ms per batch (median of {}; min {:.1f}, max {:.1f}){}, {:.3g} steps x batch/s, "
                                "peak memory {:.0f} MB, {} thread(s), {} kernels\n",
-                               name, timing.median(), timing.ms.size(), timing.min(), timing.max(), steps_per_second,
-                               peak_memory_mb(), threads, kernels);
+                               name, timing.median(), timing.ms.size(), timing.min(), timing.max(), per_replicate,
+                               steps_per_second * (name == "W3" ? 1 : replicates), peak_memory_mb(), threads, kernels);
     }
   }
   return 0;

@@ -80,6 +80,8 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
     if (i + 1 == keys.size()) {
       node[keys[i]] = value;
     } else {
+      // A key that is not there yet becomes a map (the configuration check then names a misspelt one).
+      if (!node[keys[i]]) node[keys[i]] = YAML::Node(YAML::NodeType::Map);
       YAML::Node child = node[keys[i]];
       node.reset(child);
     }

@@ -79,6 +79,7 @@ Experiment single_experiment(const ConfigNode& root, std::optional<uint64_t> see
   if (auto block = root.child("optimizer")) experiment.optimizer = optimizer_options_from_config(*block);
   if (auto block = root.child("training")) experiment.training = training_options_from_config(*block);
   experiment.training.seed(experiment.seed);
+  check_training_options(experiment.optimizer, experiment.training);
   experiment.replicates = {experiment.policy};
   return experiment;
 }

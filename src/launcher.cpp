@@ -1,6 +1,7 @@
 #include "motornet/launcher.h"
 
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -47,6 +48,33 @@ int free_local_port() {
   return ntohs(address.sin_port);
 }
 
+int spawn_process(const std::string& program, const std::vector<std::string>& arguments,
+                  const std::vector<std::pair<std::string, std::string>>& environment, const std::string& log_file) {
+  const pid_t pid = fork();
+  require(pid >= 0, program.c_str(), fmt::format("cannot start a process: {}", std::strerror(errno)));
+  if (pid == 0) {
+    if (!log_file.empty()) {
+      const int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd < 0) {
+        std::fprintf(stderr, "motornet: cannot write %s: %s\n", log_file.c_str(), std::strerror(errno));
+        _exit(127);
+      }
+      dup2(fd, 1);
+      dup2(fd, 2);
+      close(fd);
+    }
+    for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), 1);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(program.c_str()));
+    for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+    argv.push_back(nullptr);
+    execv(program.c_str(), argv.data());
+    std::fprintf(stderr, "motornet: cannot start %s: %s\n", program.c_str(), std::strerror(errno));
+    _exit(127);
+  }
+  return pid;
+}
+
 int launch_workers(const LaunchOptions& options) {
   require(options.nproc >= 1, "--nproc", fmt::format("must be at least 1, got {}", options.nproc));
   const char* given_port = std::getenv("MASTER_PORT");
@@ -56,25 +84,14 @@ int launch_workers(const LaunchOptions& options) {
 
   std::map<pid_t, int> ranks;
   for (int rank = 0; rank < options.nproc; ++rank) {
-    const pid_t pid = fork();
-    require(pid >= 0, "--nproc", fmt::format("cannot start worker {}: {}", rank, std::strerror(errno)));
-    if (pid == 0) {
-      setenv("RANK", std::to_string(rank).c_str(), 1);
-      setenv("LOCAL_RANK", std::to_string(rank).c_str(), 1);
-      setenv("WORLD_SIZE", std::to_string(options.nproc).c_str(), 1);
-      setenv("LOCAL_WORLD_SIZE", std::to_string(options.nproc).c_str(), 1);
-      setenv("MASTER_ADDR", address.c_str(), 1);
-      setenv("MASTER_PORT", port.c_str(), 1);
-      for (const auto& [name, value] : options.environment) setenv(name.c_str(), value.c_str(), 1);
-      std::vector<char*> argv;
-      argv.push_back(const_cast<char*>(options.program.c_str()));
-      for (const auto& argument : options.arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-      argv.push_back(nullptr);
-      execv(options.program.c_str(), argv.data());
-      std::fprintf(stderr, "motornet: cannot start worker %d (%s): %s\n", rank, options.program.c_str(), std::strerror(errno));
-      _exit(127);
-    }
-    ranks[pid] = rank;
+    auto environment = options.environment;
+    environment.insert(environment.end(), {{"RANK", std::to_string(rank)},
+                                           {"LOCAL_RANK", std::to_string(rank)},
+                                           {"WORLD_SIZE", std::to_string(options.nproc)},
+                                           {"LOCAL_WORLD_SIZE", std::to_string(options.nproc)},
+                                           {"MASTER_ADDR", address},
+                                           {"MASTER_PORT", port}});
+    ranks[spawn_process(options.program, options.arguments, environment)] = rank;
   }
 
   // Ctrl-C reaches the workers from the terminal; a SIGTERM to the launcher is passed on to them.

@@ -34,7 +34,9 @@ uint64_t stream_seed(uint64_t seed, uint64_t stream) {
   return z ^ (z >> 31);
 }
 
-void check_options(const OptimizerOptions& o, const TrainingOptions& t) {
+}  // namespace
+
+void check_training_options(const OptimizerOptions& o, const TrainingOptions& t) {
   require(o.type() == "adam" || o.type() == "adamw" || o.type() == "sgd", "optimizer.type",
           fmt::format("unknown optimizer '{}'; use adam, adamw or sgd", o.type()));
   require(std::isfinite(o.lr()) && o.lr() > 0.0, "optimizer.lr", fmt::format("must be positive, got {}", o.lr()));
@@ -57,6 +59,8 @@ void check_options(const OptimizerOptions& o, const TrainingOptions& t) {
   require(t.checkpoint_every() >= 0, "training.checkpoint_every", "must not be negative (0: only at the end)");
   require(t.log_every() >= 1, "training.log_every", "must be at least 1");
 }
+
+namespace {
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerOptions& o, std::vector<torch::Tensor> parameters) {
   if (o.type() == "sgd")
@@ -97,7 +101,7 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
       training_(std::move(training)),
       run_directory_(std::move(run_directory)),
       group_(training_.data_parallel()) {
-  check_options(optimizer_options_, training_);
+  check_training_options(optimizer_options_, training_);
   require(!replicates.empty(), "policy", "a trainer needs a policy");
   const int64_t K = static_cast<int64_t>(replicates.size());
   training_.replicates(K);

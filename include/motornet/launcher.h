@@ -24,4 +24,9 @@ int launch_workers(const LaunchOptions& options);
 // A TCP port on 127.0.0.1 that nothing listens on now.
 int free_local_port();
 
+// Starts `program` with `arguments` and extra environment variables; its output goes to `log_file` (appended)
+// when given, else to this process's. Returns its pid.
+int spawn_process(const std::string& program, const std::vector<std::string>& arguments,
+                  const std::vector<std::pair<std::string, std::string>>& environment, const std::string& log_file = "");
+
 }  // namespace motornet

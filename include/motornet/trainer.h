@@ -69,6 +69,9 @@ struct BatchMetrics {
   double grad_norm = 0.0;
 };
 
+// Throws InputError naming the first bad option (optimizer.lr, training.batch_size, ...).
+void check_training_options(const OptimizerOptions& optimizer, const TrainingOptions& training);
+
 enum class TrainingOutcome { kCompleted, kInterrupted, kDiverged };
 
 struct TrainingSummary {
