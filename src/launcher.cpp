@@ -82,9 +82,17 @@ int launch_workers(const LaunchOptions& options) {
   const char* given_address = std::getenv("MASTER_ADDR");
   const std::string address = given_address && *given_address ? given_address : "127.0.0.1";
 
+  // Each worker gets its share of the cores (as torchrun does), unless the caller chose: N workers with all
+  // cores each would fight over them.
+  std::vector<std::pair<std::string, std::string>> shared;
+  if (!std::getenv("OMP_NUM_THREADS")) {
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    shared.push_back({"OMP_NUM_THREADS", std::to_string(std::max(1u, cores / static_cast<unsigned>(options.nproc)))});
+  }
   std::map<pid_t, int> ranks;
   for (int rank = 0; rank < options.nproc; ++rank) {
-    auto environment = options.environment;
+    auto environment = shared;
+    environment.insert(environment.end(), options.environment.begin(), options.environment.end());
     environment.insert(environment.end(), {{"RANK", std::to_string(rank)},
                                            {"LOCAL_RANK", std::to_string(rank)},
                                            {"WORLD_SIZE", std::to_string(options.nproc)},

@@ -1,6 +1,7 @@
 #pragma once
 // Starts local data-parallel workers: `nproc` copies of a program, each with RANK, LOCAL_RANK, WORLD_SIZE,
-// MASTER_ADDR and MASTER_PORT set as torchrun would (MASTER_PORT: the caller's, else a free port), then waits
+// MASTER_ADDR and MASTER_PORT set as torchrun would (MASTER_PORT: the caller's, else a free port; and
+// OMP_NUM_THREADS, unless set, to the cores divided by nproc, so the workers share the cores), then waits
 // for them. When one fails, the launcher says which rank and how, gives the others `grace` seconds to stop on
 // their own (they notice the lost rank within their collective timeout) and then stops them.
 
