@@ -80,9 +80,13 @@ std::pair<torch::Tensor, torch::Tensor> ReplicatedPolicyImpl::forward(const torc
   }
   // Restack when the parameters changed (an optimizer step) or the grad mode did since the episode began.
   bool stale = stacked_.empty() || stacked_with_grad_ != torch::GradMode::is_enabled();
-  size_t index = 0;
-  for (size_t i = 0; !stale && i < stacked_.size(); ++i)
-    for (const auto& replica : replicas_) stale = stale || replica->parameters()[i]._version() != stacked_versions_[index++];
+  if (!stale) {
+    std::vector<std::vector<torch::Tensor>> per_replica;
+    for (const auto& replica : replicas_) per_replica.push_back(replica->parameters());
+    size_t index = 0;
+    for (size_t i = 0; !stale && i < stacked_.size(); ++i)
+      for (const auto& parameters : per_replica) stale = stale || parameters[i]._version() != stacked_versions_[index++];
+  }
   if (stale) stack_parameters();
   auto [action, state] = replicas_.front()->stacked_forward(
       stacked_, observation.reshape({K, B, observation.size(1)}), hidden.reshape({K, B, hidden.size(1)}),
