@@ -3,14 +3,38 @@
 // status 2; a failed data-parallel group (another rank died or hung, the network) exits with status 4;
 // anything else is an internal error (status 1). Apps stay thin: parse arguments, call the library.
 
+#include <CLI/CLI.hpp>
+
+#include <ctime>
 #include <exception>
+#include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "motornet/distributed.h"
 #include "motornet/error.h"
 
 namespace motornet {
+
+// Parses the command line; an exit status when the app should stop now: 0 after --help, 2 for a bad command line
+// (bad input like any other).
+inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? 0 : 2;
+  }
+  return std::nullopt;
+}
+
+// runs/<config name><label>-<date>-<time>: a new directory for every run started without --out.
+inline std::filesystem::path timestamped_run_directory(const std::string& config_file, const std::string& label = "") {
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
+  return std::filesystem::path("runs") / (std::filesystem::path(config_file).stem().string() + label + "-" + stamp);
+}
 
 template <class Run>
 int run_app(const char* name, Run&& run) {

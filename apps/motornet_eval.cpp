@@ -28,11 +28,7 @@ int run(int argc, char** argv) {
   app.add_option("--batch", batch, "number of trials (default: the task's evaluation set, else 64)");
   app.add_option("--set", overrides, "override a configuration value: key.path=value (repeatable)");
   app.add_option("--out", out_dir, "output directory (default: RUN_DIR/eval)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
-  }
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
   const fs::path run_path(run_dir);
   const auto config_file = run_path / "config.yaml";
   if (!fs::exists(config_file)) throw InputError(config_file.string(), "no saved configuration: is this a run directory?");

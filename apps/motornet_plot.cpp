@@ -20,11 +20,7 @@ int run(int argc, char** argv) {
   CLI::App app{"Redraw the figures of a MotorNet run"};
   std::string run_dir;
   app.add_option("run", run_dir, "run directory")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
-  }
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
   const fs::path run_path(run_dir);
   bool drew = false;
   if (fs::exists(run_path / "metrics.csv")) {

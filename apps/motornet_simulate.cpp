@@ -17,11 +17,7 @@ int main(int argc, char** argv) {
   std::string scenario_file, output_file;
   app.add_option("scenario", scenario_file, "scenario file (YAML or JSON)")->required();
   app.add_option("-o,--output", output_file, "where to write the JSON result (default: standard output)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;  // --help is fine; a bad command line is bad input
-  }
+  if (auto status = motornet::parse_command_line(app, argc, argv)) return *status;
 
   return motornet::run_app("motornet-simulate", [&] {
     auto scenario = motornet::scenario_from_config(motornet::ConfigNode::load_file(scenario_file));

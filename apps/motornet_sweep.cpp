@@ -12,7 +12,6 @@
 
 #include <chrono>
 #include <csignal>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -46,11 +45,7 @@ int run(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch threads per run (default 1)");
   app.add_option("--out", out_dir, "sweep directory (default: runs/<config name>-sweep-<date>-<time>)");
   app.add_option("--set", overrides, "override a configuration value for every run: key.path=value (repeatable)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
-  }
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
   require(jobs >= 1, "--jobs", fmt::format("must be at least 1, got {}", jobs));
   require(threads >= 1, "--threads", fmt::format("must be at least 1, got {}", threads));
 
@@ -68,12 +63,7 @@ int run(int argc, char** argv) {
     }
   }
 
-  if (out_dir.empty()) {
-    const std::time_t now = std::time(nullptr);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-    out_dir = (fs::path("runs") / (fs::path(config_file).stem().string() + "-sweep-" + stamp)).string();
-  }
+  if (out_dir.empty()) out_dir = timestamped_run_directory(config_file, "-sweep").string();
   std::error_code error;
   fs::create_directories(out_dir, error);
   require(!error && fs::is_directory(out_dir), out_dir.c_str(), "cannot create the sweep directory");

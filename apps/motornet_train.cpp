@@ -14,7 +14,6 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -44,12 +43,12 @@ std::string comparable(YAML::Node config) {
 }
 
 
-// runs/<config name>-<date>-<time>: a new directory for every run started without --out.
-fs::path default_run_directory(const std::string& config_file) {
-  const std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-  return fs::path("runs") / (fs::path(config_file).stem().string() + "-" + stamp);
+int exit_status(TrainingOutcome outcome) {
+  switch (outcome) {
+    case TrainingOutcome::kCompleted: return 0;
+    case TrainingOutcome::kInterrupted: return 130;
+    default: return 3;
+  }
 }
 
 int run(int argc, char** argv) {
@@ -67,11 +66,7 @@ int run(int argc, char** argv) {
   app.add_option("--set", overrides, "override a configuration value: key.path=value (repeatable)");
   app.add_option("--resume", resume_dir, "continue the run in this directory from its checkpoint");
   app.add_flag("--quiet", quiet, "no progress output");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    return app.exit(error) == 0 ? 0 : 2;
-  }
+  if (auto status = parse_command_line(app, argc, argv)) return *status;
   require(dist_timeout > 0.0, "--dist-timeout", fmt::format("must be positive, got {}", dist_timeout));
   if (nproc != 0) {
     require(nproc >= 1, "--nproc", fmt::format("must be at least 1, got {}", nproc));
@@ -86,6 +81,9 @@ int run(int argc, char** argv) {
       if (argument.rfind("--nproc=", 0) == 0) continue;
       launch.arguments.push_back(argument);
     }
+    // One default run directory for all workers (each would stamp its own time).
+    if (out_dir.empty() && resume_dir.empty() && !config_file.empty())
+      launch.arguments.insert(launch.arguments.end(), {"--out", timestamped_run_directory(config_file).string()});
     launch.environment.push_back({"MOTORNET_DIST_TIMEOUT", fmt::format("{}", dist_timeout)});
     launch.grace = dist_timeout + 30.0;
     return launch_workers(launch);
@@ -94,6 +92,8 @@ int run(int argc, char** argv) {
   if (DistributedOptions::in_environment()) {
     auto options = DistributedOptions::from_environment();
     if (!std::getenv("MOTORNET_DIST_TIMEOUT")) options.timeout(dist_timeout);
+    require(options.world_size() == 1 || !out_dir.empty() || !resume_dir.empty(), "--out",
+            "data-parallel ranks must share one run directory: give every rank the same --out");
     if (options.world_size() > 1) group = std::make_shared<DataParallelGroup>(options);
   }
   const bool rank0 = !group || group->rank() == 0;
@@ -117,7 +117,7 @@ int run(int argc, char** argv) {
     if (config_file.empty()) throw InputError("config", "give an experiment file (or --resume RUN_DIR)");
     config = load_yaml(config_file);
     for (const auto& assignment : overrides) apply_override(config, assignment);
-    run_directory = out_dir.empty() ? default_run_directory(config_file) : fs::path(out_dir);
+    run_directory = out_dir.empty() ? timestamped_run_directory(config_file) : fs::path(out_dir);
     if (rank0 && (fs::exists(run_directory / "checkpoint.pt") || fs::exists(run_directory / "config.yaml")))
       throw InputError(run_directory.string(),
                        "already holds a run; continue it with --resume or choose another --out (nothing was overwritten)");
@@ -129,11 +129,10 @@ int run(int argc, char** argv) {
   Trainer trainer(experiment.environment, experiment.replicates, experiment.losses, experiment.optimizer,
                   experiment.training, run_directory.string());
   if (resuming) trainer.resume();
-  if (rank0) {
-    YAML::Emitter emitter;
-    emitter << config;
-    write_text_atomically((run_directory / "config.yaml").string(), std::string(emitter.c_str()) + "\n");
-  }
+  YAML::Emitter emitter;
+  emitter << config;
+  const std::string config_text = emitter.c_str();
+  if (rank0) write_text_atomically((run_directory / "config.yaml").string(), config_text + "\n");
 
   std::signal(SIGINT, on_interrupt);
   if (rank0)
@@ -144,7 +143,7 @@ int run(int argc, char** argv) {
                              group ? fmt::format(", {} processes", group->world_size()) : "", trainer.batches_done());
   auto summary = trainer.train();
   std::signal(SIGINT, SIG_DFL);
-  if (!rank0) return summary.outcome == TrainingOutcome::kCompleted ? 0 : summary.outcome == TrainingOutcome::kInterrupted ? 130 : 3;
+  if (!rank0) return exit_status(summary.outcome);
 
   const std::string outcome = summary.outcome == TrainingOutcome::kCompleted     ? "completed"
                               : summary.outcome == TrainingOutcome::kInterrupted ? "interrupted"
@@ -152,8 +151,8 @@ int run(int argc, char** argv) {
   const int64_t K = trainer.n_replicates();
   std::vector<LossValues> validation;
   if (summary.outcome != TrainingOutcome::kDiverged) validation = trainer.validate_replicates();
-  YAML::Emitter emitter;
-  emitter << config;
+  double mean_validation = 0.0;
+  for (const auto& values : validation) mean_validation += values.total.item<double>() / K;
   // One summary per replicate (the run's own without replicates); every replicate is evaluated on the same
   // evaluation set, drawn from the configured seed.
   nlohmann::json replicates = nlohmann::json::array();
@@ -170,7 +169,7 @@ int run(int argc, char** argv) {
       for (const auto& [name, value] : validation[k].terms) report["validation_" + name] = value.item<double>();
       experiment.environment->seed(experiment.seed);
       auto evaluation = evaluate(*experiment.environment, *trainer.replicate_policy(k), experiment.losses);
-      write_evaluation((directory / "eval").string(), evaluation, *experiment.environment, emitter.c_str());
+      write_evaluation((directory / "eval").string(), evaluation, *experiment.environment, config_text);
       plot_loss_curve((directory / "metrics.csv").string(), (directory / "loss").string());
       report["evaluation"] = to_json(evaluation);
     }
@@ -182,20 +181,14 @@ int run(int argc, char** argv) {
                              {"replicates", K},                     {"outcome", outcome},
                              {"message", summary.message},          {"mean_loss_last_100_batches", summary.mean_recent_loss},
                              {"replicate_summaries", replicates}};
-    if (summary.last_validation_loss) report["mean_validation_loss"] = *summary.last_validation_loss;
+    if (!validation.empty()) report["mean_validation_loss"] = mean_validation;
     write_text_atomically((run_directory / "summary.json").string(), report.dump(2) + "\n");
   }
-  double mean_validation = 0.0;
-  for (const auto& values : validation) mean_validation += values.total.item<double>() / K;
   std::cerr << fmt::format("motornet-train: {}; mean loss of the last 100 batches {:.4f}{}{}\n", summary.message,
                            summary.mean_recent_loss,
                            validation.empty() ? "" : fmt::format(", validation loss {:.4f}", mean_validation),
                            K > 1 ? fmt::format(" (means over {} replicates)", K) : "");
-  switch (summary.outcome) {
-    case TrainingOutcome::kCompleted: return 0;
-    case TrainingOutcome::kInterrupted: return 130;
-    default: return 3;
-  }
+  return exit_status(summary.outcome);
 }
 
 }  // namespace

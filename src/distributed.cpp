@@ -43,6 +43,24 @@ bool is_loopback(const std::string& address) {
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
+// Collectives move one flat float64 buffer: Gloo's CPU collectives take one tensor, and float64 sums exactly
+// what float32 gradients hold.
+torch::Tensor flatten(const std::vector<torch::Tensor>& tensors) {
+  std::vector<torch::Tensor> flat;
+  for (const auto& tensor : tensors) flat.push_back(tensor.detach().reshape({-1}).to(torch::kFloat64));
+  return torch::cat(flat);
+}
+
+void unflatten_into(std::vector<torch::Tensor>& tensors, const torch::Tensor& buffer) {
+  torch::NoGradGuard no_grad;
+  int64_t offset = 0;
+  for (auto& tensor : tensors) {
+    const int64_t n = tensor.numel();
+    tensor.copy_(buffer.narrow(0, offset, n).view(tensor.sizes()));
+    offset += n;
+  }
+}
+
 }  // namespace
 
 bool DistributedOptions::in_environment() { return !environment_or("WORLD_SIZE", "").empty(); }
@@ -164,9 +182,7 @@ void DataParallelGroup::fail(const std::string& during, int64_t batch, const std
 
 void DataParallelGroup::all_reduce_sum(std::vector<torch::Tensor>& tensors, int64_t batch) {
   ++collectives_;
-  std::vector<torch::Tensor> flat;
-  for (const auto& tensor : tensors) flat.push_back(tensor.detach().reshape({-1}).to(torch::kFloat64));
-  std::vector<torch::Tensor> buffer{torch::cat(flat)};
+  std::vector<torch::Tensor> buffer{flatten(tensors)};
   try {
     // Recorded before the collective: after a failure the survivors read who got how far.
     impl_->store->set(fmt::format("{}progress/{}", kPrefix, rank()),
@@ -179,31 +195,17 @@ void DataParallelGroup::all_reduce_sum(std::vector<torch::Tensor>& tensors, int6
   } catch (const std::exception& error) {
     fail("the gradient all-reduce", batch, first_line(error.what()));
   }
-  int64_t offset = 0;
-  torch::NoGradGuard no_grad;
-  for (auto& tensor : tensors) {
-    const int64_t n = tensor.numel();
-    tensor.copy_(buffer[0].narrow(0, offset, n).view(tensor.sizes()));
-    offset += n;
-  }
+  unflatten_into(tensors, buffer[0]);
 }
 
 void DataParallelGroup::broadcast(std::vector<torch::Tensor>& tensors) {
-  std::vector<torch::Tensor> flat;
-  for (const auto& tensor : tensors) flat.push_back(tensor.detach().reshape({-1}).to(torch::kFloat64));
-  std::vector<torch::Tensor> buffer{torch::cat(flat)};
+  std::vector<torch::Tensor> buffer{flatten(tensors)};
   try {
     impl_->group->broadcast(buffer)->wait();
   } catch (const std::exception& error) {
     fail("the parameter broadcast", 0, first_line(error.what()));
   }
-  int64_t offset = 0;
-  torch::NoGradGuard no_grad;
-  for (auto& tensor : tensors) {
-    const int64_t n = tensor.numel();
-    tensor.copy_(buffer[0].narrow(0, offset, n).view(tensor.sizes()));
-    offset += n;
-  }
+  unflatten_into(tensors, buffer[0]);
 }
 
 void DataParallelGroup::require_same(const std::string& what, const std::string& value) {

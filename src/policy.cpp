@@ -24,8 +24,8 @@ torch::Tensor PolicyImpl::initial_hidden(int64_t batch_size) const {
 void PolicyImpl::set_hidden_noise(double sigma, std::optional<torch::Generator> generator) {
   require(std::isfinite(sigma) && sigma >= 0.0, "hidden_noise", fmt::format("must be a non-negative number, got {}", sigma));
   hidden_noise_ = sigma;
-  noise_generator_ = std::move(generator);
   noise_streams_.reset();
+  if (generator) noise_streams_ = RowStreams({*generator});
 }
 
 std::pair<torch::Tensor, torch::Tensor> PolicyImpl::stacked_forward(
@@ -43,9 +43,7 @@ torch::Tensor PolicyImpl::hidden_noise_sample(const torch::Tensor& activity) {
   if (!is_training() || hidden_noise_ == 0.0) return {};
   const auto options = activity.options().requires_grad(false);
   if (noise_streams_) return hidden_noise_ * noise_streams_->normal(activity.size(0), activity.sizes().slice(1), options);
-  c10::optional<torch::Generator> generator;
-  if (noise_generator_) generator = *noise_generator_;
-  return hidden_noise_ * torch::randn(activity.sizes(), generator, options);
+  return hidden_noise_ * torch::randn(activity.sizes(), options);  // torch's default generator
 }
 
 torch::Tensor PolicyImpl::add_hidden_noise(const torch::Tensor& hidden) {

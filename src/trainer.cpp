@@ -171,10 +171,7 @@ std::vector<LossValues> Trainer::validate_replicates() {
   try {
     torch::NoGradGuard no_grad;
     stepper_->eval();
-    auto episode = rollout(*environment_, *stepper_, validation_reset_);
-    const int64_t rows = training_.validation_batch_size();
-    for (int64_t k = 0; k < n_replicates(); ++k)
-      values.push_back(losses_.compute(n_replicates() == 1 ? episode : episode.rows(k * rows, rows)));
+    values = replicate_losses(rollout(*environment_, *stepper_, validation_reset_));
   } catch (...) {
     stepper_->train();
     environment_->set_streams(training_streams);
@@ -182,6 +179,15 @@ std::vector<LossValues> Trainer::validate_replicates() {
   }
   stepper_->train();
   environment_->set_streams(training_streams);
+  return values;
+}
+
+std::vector<LossValues> Trainer::replicate_losses(const EpisodeRecord& episode) const {
+  const int64_t K = n_replicates();
+  if (K == 1) return {losses_.compute(episode)};
+  const int64_t rows = episode.fingertip.size(0) / K;  // replicate k's trials are rows [k * rows, (k + 1) * rows)
+  std::vector<LossValues> values;
+  for (int64_t k = 0; k < K; ++k) values.push_back(losses_.compute(episode.rows(k * rows, rows)));
   return values;
 }
 
@@ -202,7 +208,9 @@ TrainingSummary Trainer::train() {
   auto* global_stop = global_stop_flag();
   const int64_t first_batch = batch_;
   const auto& terms = losses_.terms();
-  bool stopping = false;  // a stop was requested (on any rank): this batch is the last
+  // A stop requested here (or, data-parallel, on any rank: it travels with the all-reduce) ends the run
+  // before the next batch.
+  bool stopping = false;
 
   while (batch_ < training_.n_batches()) {
     if (!group_ && (stop_requested_ || global_stop->load())) stopping = true;
@@ -217,14 +225,9 @@ TrainingSummary Trainer::train() {
       for (auto& group : replica.optimizer->param_groups()) group.options().set_lr(lr);
     stepper_->train();
 
-    auto episode = rollout(*environment_, *stepper_, ResetOptions().batch_size(training_.batch_size()));
-    const int64_t rows = episode.fingertip.size(0) / K;
-    std::vector<LossValues> values;
-    torch::Tensor total;
-    for (int64_t k = 0; k < K; ++k) {
-      values.push_back(losses_.compute(K == 1 ? episode : episode.rows(k * rows, rows)));
-      total = total.defined() ? total + values.back().total : values.back().total;
-    }
+    auto values = replicate_losses(rollout(*environment_, *stepper_, ResetOptions().batch_size(training_.batch_size())));
+    torch::Tensor total = values.front().total;
+    for (int64_t k = 1; k < K; ++k) total = total + values[k].total;
     for (auto& replica : replicas_) replica.optimizer->zero_grad();
     total.backward();
 
@@ -306,11 +309,6 @@ TrainingSummary Trainer::train() {
     if (files && training_.checkpoint_every() > 0 && batch_ % training_.checkpoint_every() == 0) {
       save_checkpoint();
       export_policy();
-    }
-    if (stopping && batch_ < training_.n_batches()) {
-      summary.outcome = TrainingOutcome::kInterrupted;
-      summary.message = fmt::format("stopped after batch {}; checkpoint written", batch_);
-      break;
     }
   }
   if (!training_.quiet() && isatty(fileno(stderr))) std::cerr << "\n";

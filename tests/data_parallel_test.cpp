@@ -2,7 +2,6 @@
 // parameters, --resume works with another process count, and failures (a killed or hung rank, a busy port, bad
 // ranks and world sizes, different configurations) are reported naming the problem.
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -56,21 +55,8 @@ struct Worker {
 
 Worker start_train(const std::vector<std::string>& arguments, const std::vector<std::pair<std::string, std::string>>& environment,
                    const fs::path& log) {
-  Worker worker;
-  worker.log = log;
-  worker.pid = fork();
-  if (worker.pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), 1);
-    std::vector<char*> argv{const_cast<char*>(MOTORNET_TRAIN_PATH)};
-    for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-    argv.push_back(nullptr);
-    execv(MOTORNET_TRAIN_PATH, argv.data());
-    _exit(127);
-  }
-  return worker;
+  fs::remove(log);  // spawn_process appends
+  return Worker{spawn_process(MOTORNET_TRAIN_PATH, arguments, environment, log.string()), log};
 }
 
 std::vector<std::pair<std::string, std::string>> rank_environment(int rank, int world, int port) {
@@ -196,6 +182,12 @@ TEST(DataParallel, StartErrorsAreNamed) {
   EXPECT_NE(worker.output().find("MASTER_PORT"), std::string::npos) << worker.output();
   EXPECT_NE(worker.output().find("already in use"), std::string::npos) << worker.output();
   close(listener);
+
+  // Ranks without a shared run directory (each would stamp its own default one).
+  worker = start_train(arguments({tutorial()}), rank_environment(0, 2, free_local_port()), dir.string() + ".noout.log");
+  EXPECT_EQ(worker.wait(), 2) << worker.output();
+  EXPECT_NE(worker.output().find("--out: data-parallel ranks must share one run directory"), std::string::npos)
+      << worker.output();
 
   // A rank outside the world.
   worker = start_train(arguments({tutorial(), "--out", (dir / "rank").string()}), rank_environment(2, 2, free_local_port()),

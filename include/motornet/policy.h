@@ -59,8 +59,7 @@ class PolicyImpl : public torch::nn::Module {
 
  private:
   double hidden_noise_ = 0.0;
-  std::optional<torch::Generator> noise_generator_;
-  std::optional<RowStreams> noise_streams_;
+  std::optional<RowStreams> noise_streams_;  // none: torch's default generator
 };
 
 using Policy = std::shared_ptr<PolicyImpl>;

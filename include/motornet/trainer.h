@@ -138,6 +138,8 @@ class Trainer {
   void truncate_metrics_after(const Replica& replica, int64_t batch) const;
   void report_progress(const std::vector<BatchMetrics>& metrics, double rate) const;
   void average_over_ranks(std::vector<torch::Tensor>& values);
+  // The composite loss of each replicate's block of an episode.
+  std::vector<LossValues> replicate_losses(const EpisodeRecord& episode) const;
   std::string kept_checkpoint() const;  // what a stopped run leaves, for messages
 
   Environment environment_;

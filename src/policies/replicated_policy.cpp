@@ -37,16 +37,25 @@ void ReplicatedPolicyImpl::stack_parameters() {
   std::vector<std::vector<torch::Tensor>> per_replica;
   for (const auto& replica : replicas_) per_replica.push_back(replica->parameters());
   stacked_.clear();
+  stacked_sources_.clear();
   stacked_versions_.clear();
   for (size_t i = 0; i < per_replica.front().size(); ++i) {
     std::vector<torch::Tensor> copies;
-    for (const auto& parameters : per_replica) {
-      copies.push_back(parameters[i]);
-      stacked_versions_.push_back(parameters[i]._version());
-    }
+    for (const auto& parameters : per_replica) copies.push_back(parameters[i]);
     stacked_.push_back(torch::stack(copies));
+    for (const auto& copy : copies) {
+      stacked_sources_.push_back(copy);
+      stacked_versions_.push_back(copy._version());
+    }
   }
   stacked_with_grad_ = torch::GradMode::is_enabled();
+}
+
+bool ReplicatedPolicyImpl::stacked_is_stale() const {
+  if (stacked_.empty() || stacked_with_grad_ != torch::GradMode::is_enabled()) return true;
+  for (size_t i = 0; i < stacked_sources_.size(); ++i)
+    if (stacked_sources_[i]._version() != stacked_versions_[i]) return true;
+  return false;
 }
 
 torch::Tensor ReplicatedPolicyImpl::add_replicate_noise(const torch::Tensor& activity) {
@@ -79,15 +88,7 @@ std::pair<torch::Tensor, torch::Tensor> ReplicatedPolicyImpl::forward(const torc
     return {torch::cat(actions), torch::cat(states)};
   }
   // Restack when the parameters changed (an optimizer step) or the grad mode did since the episode began.
-  bool stale = stacked_.empty() || stacked_with_grad_ != torch::GradMode::is_enabled();
-  if (!stale) {
-    std::vector<std::vector<torch::Tensor>> per_replica;
-    for (const auto& replica : replicas_) per_replica.push_back(replica->parameters());
-    size_t index = 0;
-    for (size_t i = 0; !stale && i < stacked_.size(); ++i)
-      for (const auto& parameters : per_replica) stale = stale || parameters[i]._version() != stacked_versions_[index++];
-  }
-  if (stale) stack_parameters();
+  if (stacked_is_stale()) stack_parameters();
   auto [action, state] = replicas_.front()->stacked_forward(
       stacked_, observation.reshape({K, B, observation.size(1)}), hidden.reshape({K, B, hidden.size(1)}),
       [this](const torch::Tensor& activity) { return add_replicate_noise(activity); });

@@ -33,11 +33,13 @@ class ReplicatedPolicyImpl : public PolicyImpl {
 
  private:
   void stack_parameters();
+  bool stacked_is_stale() const;
   torch::Tensor add_replicate_noise(const torch::Tensor& activity);  // [K, B, U]
 
   std::vector<Policy> replicas_;
   std::vector<torch::Tensor> stacked_;
-  std::vector<int64_t> stacked_versions_;
+  std::vector<torch::Tensor> stacked_sources_;  // the replicates' parameters stacked_ was built from ...
+  std::vector<int64_t> stacked_versions_;       // ... and their versions then
   bool stacked_with_grad_ = false;
 };
 TORCH_MODULE(ReplicatedPolicy);
