@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "fused/effector_step.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -17,6 +18,15 @@ IntegrationMethod parse_integration_method(const std::string& name, const std::s
   if (lower == "rk4" || lower == "rungekutta4" || lower == "runge-kutta4" || lower == "runge-kutta-4")
     return IntegrationMethod::kRungeKutta4;
   throw InputError(path, fmt::format("unknown integration method '{}'; use 'euler' or 'rk4'", name));
+}
+
+KernelChoice parse_kernel_choice(const std::string& name, const std::string& path) {
+  std::string lower = name;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lower == "auto") return KernelChoice::kAuto;
+  if (lower == "op-by-op" || lower == "op_by_op") return KernelChoice::kOpByOp;
+  if (lower == "fused") return KernelChoice::kFused;
+  throw InputError(path, fmt::format("unknown kernels '{}'; use 'auto', 'fused' or 'op-by-op'", name));
 }
 
 EffectorImpl::EffectorImpl(Skeleton skeleton, Muscle muscle, EffectorOptions options)
@@ -48,6 +58,7 @@ void EffectorImpl::validate_options() {
   require(std::isfinite(options_.damping()) && options_.damping() >= 0, "damping",
           fmt::format("must be a non-negative number, got {}", options_.damping()));
   method_ = parse_integration_method(options_.integration_method());
+  kernel_choice_ = parse_kernel_choice(options_.kernels());
   skeleton_->set_bounds(options_.pos_lower_bound(), options_.pos_upper_bound(), options_.vel_lower_bound(),
                         options_.vel_upper_bound());
   register_module("skeleton", skeleton_);
@@ -181,9 +192,12 @@ EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor
                  return fmt::format("expected shape [{}, {}] (batch, muscles), got {}", batch, n_muscles(),
                                     action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing");
                });
-  auto excitation = action.to(tensor_options()).clamp_min(muscle_->min_activation()).clamp_max(1.0);
   auto endpoint = load_tensor(endpoint_load, batch, space_dim(), "endpoint_load");
   auto joint_torque = load_tensor(joint_load, batch, dof(), "joint_load");
+  if (auto kernels = fused_kernels())
+    return fused::effector_step(kernels, state, action.to(tensor_options()), endpoint, joint_torque);
+
+  auto excitation = action.to(tensor_options()).clamp_min(muscle_->min_activation()).clamp_max(1.0);
 
   const double h = ministep();
   Stage stage{state.joint, state.muscle, state.geometry};
@@ -202,6 +216,44 @@ EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor
     stage = integrate(h, combined, stage);
   }
   return {stage.joint, skeleton_->joint_to_cartesian(stage.joint), stage.muscle, stage.geometry};
+}
+
+std::shared_ptr<const fused::StepKernels> EffectorImpl::fused_kernels() const {
+  if (kernel_choice_ == KernelChoice::kOpByOp) return nullptr;
+  std::lock_guard<std::mutex> lock(fused_mutex_);
+  std::vector<std::pair<const void*, uint32_t>> key;
+  for (const auto& buffer : buffers()) key.emplace_back(buffer.data_ptr(), buffer._version());
+  if (key == fused_key_ && !(kernel_choice_ == KernelChoice::kFused && !fused_)) return fused_;
+  fused_key_ = std::move(key);
+  fused_.reset();
+
+  auto options = tensor_options();
+  std::string missing;
+  if (options.device().type() != torch::kCPU) missing = "the effector is not on the CPU";
+  else if (options.dtype() != torch::kFloat32 && options.dtype() != torch::kFloat64)
+    missing = "fused kernels compute float32 and float64 only";
+  auto kernels = std::make_shared<fused::StepKernels>();
+  if (missing.empty()) {
+    kernels->muscle = muscle_->fused_kernel();
+    kernels->skeleton = skeleton_->fused_kernel();
+    kernels->geometry = geometry_->fused_kernel();
+    if (!kernels->muscle) missing = fmt::format("the {} muscle model has no fused kernel", muscle_->type_name());
+    else if (!kernels->skeleton) missing = fmt::format("the {} skeleton has no fused kernel", skeleton_->type_name());
+    else if (!kernels->geometry)
+      missing = fmt::format("the {} on a {} has no fused kernel", geometry_->type_name(), skeleton_->type_name());
+    else if (dof() > fused::kMaxDof) missing = fmt::format("fused kernels handle at most {} dofs", fused::kMaxDof);
+  }
+  if (!missing.empty()) {
+    require(kernel_choice_ != KernelChoice::kFused, "kernels",
+            fmt::format("'fused' is not available here: {}; use 'auto' or 'op-by-op'", missing));
+    return nullptr;
+  }
+  kernels->ministep = ministep();
+  kernels->n_ministeps = options_.n_ministeps();
+  kernels->runge_kutta = method_ == IntegrationMethod::kRungeKutta4;
+  kernels->damping = options_.damping();
+  fused_ = std::move(kernels);
+  return fused_;
 }
 
 }  // namespace motornet

@@ -12,7 +12,7 @@ namespace {
 
 const std::vector<std::string> kOptionKeys = {"timestep",        "n_ministeps",     "integration_method",
                                               "damping",         "pos_lower_bound", "pos_upper_bound",
-                                              "vel_lower_bound", "vel_upper_bound"};
+                                              "vel_lower_bound", "vel_upper_bound", "kernels"};
 
 std::vector<std::string> with_options(std::vector<std::string> keys) {
   keys.insert(keys.end(), kOptionKeys.begin(), kOptionKeys.end());
@@ -48,6 +48,7 @@ EffectorOptions effector_options_from_config(const ConfigNode& block, EffectorOp
   if (auto node = block.child("n_ministeps")) options.n_ministeps(node->as_int());
   if (auto node = block.child("integration_method")) options.integration_method(node->as_string());
   if (auto node = block.child("damping")) options.damping(node->as_double());
+  if (auto node = block.child("kernels")) options.kernels(node->as_string());
   options.pos_lower_bound(bound(block, "pos_lower_bound"))
       .pos_upper_bound(bound(block, "pos_upper_bound"))
       .vel_lower_bound(bound(block, "vel_lower_bound"))

@@ -1,4 +1,5 @@
 #include "motornet/muscle.h"
+#include "fused/tensor_values.h"
 
 #include <fmt/format.h>
 
@@ -159,6 +160,10 @@ torch::Tensor MuscleImpl::initial_state(const torch::Tensor& geometry_state) con
   state.select(1, 0).copy_(min_activation_.expand({batch, n_muscles_}));
   auto derivative = torch::zeros({batch, n_derivatives(), n_muscles_}, geometry_state.options());
   return integrate(ministep_, derivative, state, geometry_state);
+}
+
+fused::ActivationParameters MuscleImpl::fused_activation_parameters() const {
+  return {fused::values(min_activation_), fused::values(tau_activation_), fused::values(tau_deactivation_)};
 }
 
 }  // namespace motornet

@@ -1,4 +1,5 @@
 #include "motornet/skeleton.h"
+#include "fused/tensor_values.h"
 
 #include <fmt/format.h>
 
@@ -66,6 +67,11 @@ torch::Tensor SkeletonImpl::integrate(double h, const torch::Tensor& acceleratio
   new_velocity = torch::where((new_velocity > 0).logical_and(new_position >= position_upper_), zero, new_velocity);
   new_position = new_position.clamp_min(position_lower_).clamp_max(position_upper_);
   return torch::cat({new_position, new_velocity}, 1);
+}
+
+fused::SkeletonBounds SkeletonImpl::fused_bounds() const {
+  return {fused::values(position_lower_), fused::values(position_upper_), fused::values(velocity_lower_),
+          fused::values(velocity_upper_)};
 }
 
 }  // namespace motornet

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,6 +31,18 @@ struct EffectorState {
 
 enum class IntegrationMethod { kEuler, kRungeKutta4 };
 
+// How steps are computed. kAuto: the fused CPU kernel (one autograd node per step, hand-derived backward)
+// whenever the muscle model, skeleton and geometry all have one and the effector lives on the CPU, else op by
+// op. kOpByOp: always op by op (the reference). kFused: the fused kernel, or an InputError naming what lacks one.
+enum class KernelChoice { kAuto, kOpByOp, kFused };
+
+// "auto", "op-by-op" or "fused"; else an InputError at `path`.
+KernelChoice parse_kernel_choice(const std::string& name, const std::string& path = "kernels");
+
+namespace fused {
+struct StepKernels;
+}
+
 // "euler", or "rk4" / "rungekutta4" / "runge-kutta4" / "runge-kutta-4" in any case; else an InputError at `path`.
 IntegrationMethod parse_integration_method(const std::string& name, const std::string& path = "integration_method");
 
@@ -37,6 +51,7 @@ struct EffectorOptions {
   TORCH_ARG(int64_t, n_ministeps) = 1;
   TORCH_ARG(std::string, integration_method) = "euler";
   TORCH_ARG(double, damping) = 0.0;  // N m s (or N s): joint-space viscous damping
+  TORCH_ARG(std::string, kernels) = "auto";  // see KernelChoice
   // Bounds that replace the skeleton's defaults: one value for every dof, or one per dof.
   TORCH_ARG(std::optional<std::vector<double>>, pos_lower_bound) = std::nullopt;
   TORCH_ARG(std::optional<std::vector<double>>, pos_upper_bound) = std::nullopt;
@@ -70,6 +85,9 @@ class EffectorImpl : public torch::nn::Module {
   const Geometry& geometry() const { return geometry_; }
   const EffectorOptions& options() const { return options_; }
   IntegrationMethod integration_method() const { return method_; }
+  KernelChoice kernel_choice() const { return kernel_choice_; }
+  // Whether `step` runs the fused kernel with the effector as it is now.
+  bool uses_fused_kernels() const { return fused_kernels() != nullptr; }
   const std::vector<std::string>& muscle_names() const { return muscle_names_; }
   int64_t n_muscles() const { return static_cast<int64_t>(muscle_names_.size()); }
   int64_t dof() const { return skeleton_->dof(); }
@@ -92,12 +110,20 @@ class EffectorImpl : public torch::nn::Module {
                         const torch::Tensor& joint_load) const;
   Stage integrate(double h, const Derivative& k, const Stage& stage) const;
   torch::Tensor load_tensor(const torch::Tensor& load, int64_t batch, int64_t width, const char* name) const;
+  // The fused kernels for the current parameters, or nullptr when the step runs op by op. Rebuilt when a
+  // buffer changes (new values, dtype or device); throws for kFused when a model has no kernel.
+  std::shared_ptr<const fused::StepKernels> fused_kernels() const;
 
   Skeleton skeleton_;
   Muscle muscle_;
   Geometry geometry_;
   EffectorOptions options_;
   IntegrationMethod method_;
+  KernelChoice kernel_choice_ = KernelChoice::kAuto;
+  // Cache of fused_kernels(), keyed by the identity and version of every buffer.
+  mutable std::mutex fused_mutex_;
+  mutable std::vector<std::pair<const void*, uint32_t>> fused_key_;
+  mutable std::shared_ptr<const fused::StepKernels> fused_;
   bool path_based_;
   std::vector<MusclePath> paths_;
   std::vector<MuscleEntry> muscles_;

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include "motornet/exact_module.h"
+#include "motornet/fused/kernels.h"
 
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ class GeometryImpl : public ExactModule {
   virtual std::string type_name() const = 0;
   virtual int64_t n_muscles() const = 0;
   virtual torch::Tensor forward(const torch::Tensor& joint_state) const = 0;
+  // This geometry's fused CPU kernel with the current parameters, or nullptr (see MuscleImpl).
+  virtual std::shared_ptr<const fused::GeometryKernel> fused_kernel() const { return nullptr; }
 };
 
 using Geometry = std::shared_ptr<GeometryImpl>;

@@ -7,6 +7,7 @@
 #include <torch/torch.h>
 
 #include "motornet/exact_module.h"
+#include "motornet/fused/kernels.h"
 
 #include <map>
 #include <optional>
@@ -58,6 +59,10 @@ class MuscleImpl : public ExactModule {
   // Scales that normalise muscle length and velocity for proprioception (SPEC §7), each [M].
   virtual torch::Tensor proprioceptive_length_scale() const = 0;
   virtual torch::Tensor proprioceptive_velocity_scale() const = 0;
+  // This model's fused CPU kernel with the current parameter values (fused/kernels.h), or nullptr: the
+  // effector then steps op by op. Built-in models return one only for their own exact type, so that a
+  // subclass that changes the equations is never stepped with its parent's kernel.
+  virtual std::shared_ptr<const fused::MuscleKernel> fused_kernel() const { return nullptr; }
 
   // (Re)builds the per-muscle parameter buffers for these muscles; `ministep` is the integration step h used
   // by `initial_state`. Throws InputError for missing, unknown or out-of-range values.
@@ -75,6 +80,8 @@ class MuscleImpl : public ExactModule {
   std::vector<std::string> parameter_names() const;
 
  protected:
+  // The activation-dynamics parameters of every muscle, for a fused kernel.
+  fused::ActivationParameters fused_activation_parameters() const;
   // Called whenever the buffers are (re)created: derive constants from the parameter buffers (float64 at
   // that point) and register them with `set_buffer`.
   virtual void on_build() {}

@@ -9,6 +9,7 @@
 #include <torch/torch.h>
 
 #include "motornet/exact_module.h"
+#include "motornet/fused/kernels.h"
 
 #include <optional>
 #include <string>
@@ -51,6 +52,8 @@ class SkeletonImpl : public ExactModule {
   // Whether the fingertip can be placed at `point` [S] within the position bounds; nullopt when the skeleton
   // cannot tell (no inverse kinematics).
   virtual std::optional<bool> can_reach(const std::vector<double>& point) const { return std::nullopt; }
+  // This skeleton's fused CPU kernel with the current parameters and bounds, or nullptr (see MuscleImpl).
+  virtual std::shared_ptr<const fused::SkeletonKernel> fused_kernel() const { return nullptr; }
 
   // SPEC §2.1: semi-implicit step of size h from accelerations [B, D], then the bounds.
   torch::Tensor integrate(double h, const torch::Tensor& acceleration, const torch::Tensor& joint_state) const;
@@ -67,6 +70,8 @@ class SkeletonImpl : public ExactModule {
   const torch::Tensor& velocity_upper_bound() const { return velocity_upper_; }
 
  protected:
+  // The current bounds, for a fused kernel.
+  fused::SkeletonBounds fused_bounds() const;
   void materialize() override;
 
  private:

@@ -1,4 +1,7 @@
 #include "motornet/geometry/constant_moment_geometry.h"
+#include "../fused/tensor_values.h"
+#include "../fused/builtin_kernels.h"
+#include <typeinfo>
 
 #include <fmt/format.h>
 
@@ -25,6 +28,11 @@ torch::Tensor ConstantMomentGeometryImpl::forward(const torch::Tensor& joint_sta
   const int64_t batch = joint_state.size(0);
   auto zero = torch::zeros({batch, 2, moments_.size(1)}, joint_state.options());
   return torch::cat({zero, moments_.unsqueeze(0).expand({batch, -1, -1})}, 1);
+}
+
+std::shared_ptr<const fused::GeometryKernel> ConstantMomentGeometryImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(ConstantMomentGeometryImpl)) return nullptr;
+  return fused::make_constant_moment_geometry_kernel(fused::rows(moments_));
 }
 
 }  // namespace motornet

@@ -1,4 +1,8 @@
 #include "motornet/geometry/path_geometry.h"
+#include "../fused/tensor_values.h"
+#include "../fused/builtin_kernels.h"
+#include "motornet/skeletons/point_mass.h"
+#include <typeinfo>
 
 #include <fmt/format.h>
 
@@ -80,6 +84,22 @@ torch::Tensor PathGeometryImpl::forward(const torch::Tensor& joint_state) const 
   // Sum segments into muscles with the [K, M] ownership matrix.
   auto per_segment = torch::cat({length.unsqueeze(1), velocity.unsqueeze(1), moment}, 1);  // [B, 2+D, K]
   return torch::matmul(per_segment, segment_muscle_);
+}
+
+std::shared_ptr<const fused::GeometryKernel> PathGeometryImpl::fused_kernel() const {
+  // Fused only on a point mass, whose path points move rigidly with it; other skeletons step op by op.
+  if (typeid(*this) != typeid(PathGeometryImpl) || typeid(*skeleton_) != typeid(PointMassImpl)) return nullptr;
+  fused::PointMassPath path;
+  path.space_dim = skeleton_->space_dim();
+  path.n_muscles = n_muscles_;
+  auto coordinates = fused::rows(coordinates_.t());
+  path.coordinates = coordinates;
+  auto bodies = fixation_body_.contiguous();
+  path.body.assign(bodies.data_ptr<int64_t>(), bodies.data_ptr<int64_t>() + bodies.numel());
+  auto starts = segment_start_.contiguous();
+  path.segment_start.assign(starts.data_ptr<int64_t>(), starts.data_ptr<int64_t>() + starts.numel());
+  path.segment_muscle = segment_owner_;
+  return fused::make_point_mass_path_kernel(std::move(path));
 }
 
 }  // namespace motornet

@@ -1,4 +1,7 @@
 #include "motornet/geometry/polynomial_geometry.h"
+#include "../fused/tensor_values.h"
+#include "../fused/builtin_kernels.h"
+#include <typeinfo>
 
 #include <fmt/format.h>
 
@@ -43,6 +46,12 @@ torch::Tensor PolynomialGeometryImpl::forward(const torch::Tensor& joint_state) 
   auto length = a0_ + ((a1_ + a2_ * theta) * theta).sum(1);                // [B, M]
   auto velocity = (joint_velocity * moment).sum(1);                        // [B, M]
   return torch::cat({length.unsqueeze(1), velocity.unsqueeze(1), moment}, 1);
+}
+
+std::shared_ptr<const fused::GeometryKernel> PolynomialGeometryImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(PolynomialGeometryImpl)) return nullptr;
+  return fused::make_polynomial_geometry_kernel(fused::values(a0_), fused::rows(a1_), fused::rows(a2_),
+                                                fused::values(angle_offset_));
 }
 
 }  // namespace motornet

@@ -1,4 +1,7 @@
 #include "motornet/muscles/relu_muscle.h"
+#include "../fused/tensor_values.h"
+#include "../fused/builtin_kernels.h"
+#include <typeinfo>
 
 namespace motornet {
 
@@ -34,5 +37,10 @@ torch::Tensor ReluMuscleImpl::initial_state(const torch::Tensor& geometry_state)
 
 torch::Tensor ReluMuscleImpl::proprioceptive_length_scale() const { return torch::ones_like(max_isometric_force_); }
 torch::Tensor ReluMuscleImpl::proprioceptive_velocity_scale() const { return torch::ones_like(max_isometric_force_); }
+
+std::shared_ptr<const fused::MuscleKernel> ReluMuscleImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(ReluMuscleImpl)) return nullptr;
+  return fused::make_relu_muscle_kernel(fused_activation_parameters(), fused::values(max_isometric_force_));
+}
 
 }  // namespace motornet

@@ -1,4 +1,7 @@
 #include "motornet/muscles/rigid_tendon_hill_muscle.h"
+#include "../fused/tensor_values.h"
+#include "../fused/builtin_kernels.h"
+#include <typeinfo>
 
 #include "kistemaker_curves.h"
 #include "motornet/error.h"
@@ -69,5 +72,13 @@ torch::Tensor RigidTendonHillMuscleImpl::integrate(double h, const torch::Tensor
 
 torch::Tensor RigidTendonHillMuscleImpl::proprioceptive_length_scale() const { return optimal_muscle_length_; }
 torch::Tensor RigidTendonHillMuscleImpl::proprioceptive_velocity_scale() const { return max_velocity_; }
+
+std::shared_ptr<const fused::MuscleKernel> RigidTendonHillMuscleImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(RigidTendonHillMuscleImpl)) return nullptr;
+  return fused::make_rigid_tendon_hill_kernel(
+      fused_activation_parameters(),
+      {fused::values(max_isometric_force_), fused::values(tendon_length_), fused::values(optimal_muscle_length_),
+       fused::values(slack_length_), fused::values(passive_stiffness_), fused::values(max_velocity_)});
+}
 
 }  // namespace motornet

@@ -1,4 +1,6 @@
 #include "motornet/skeletons/point_mass.h"
+#include "../fused/builtin_kernels.h"
+#include <typeinfo>
 
 #include <fmt/format.h>
 
@@ -54,6 +56,11 @@ std::optional<bool> PointMassImpl::can_reach(const std::vector<double>& point) c
   for (int64_t d = 0; d < space_dim(); ++d)
     if (point[d] < bounds().position_lower[d] || point[d] > bounds().position_upper[d]) return false;
   return true;
+}
+
+std::shared_ptr<const fused::SkeletonKernel> PointMassImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(PointMassImpl)) return nullptr;
+  return fused::make_point_mass_kernel(space_dim(), options_.mass(), fused_bounds());
 }
 
 }  // namespace motornet

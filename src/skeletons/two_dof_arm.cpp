@@ -1,4 +1,6 @@
 #include "motornet/skeletons/two_dof_arm.h"
+#include "../fused/builtin_kernels.h"
+#include <typeinfo>
 
 #include <fmt/format.h>
 
@@ -139,6 +141,13 @@ std::optional<bool> TwoDofArmImpl::can_reach(const std::vector<double>& point) c
     }
   }
   return false;
+}
+
+std::shared_ptr<const fused::SkeletonKernel> TwoDofArmImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(TwoDofArmImpl)) return nullptr;
+  const auto& o = options_;
+  return fused::make_two_dof_arm_kernel({o.m1(), o.m2(), o.l1(), o.l2(), o.l1g(), o.l2g(), o.i1(), o.i2(), o.viscosity()},
+                                        fused_bounds());
 }
 
 }  // namespace motornet

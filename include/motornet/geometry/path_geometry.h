@@ -23,6 +23,7 @@ class PathGeometryImpl : public GeometryImpl {
   std::string type_name() const override { return "PathGeometry"; }
   int64_t n_muscles() const override { return n_muscles_; }
   torch::Tensor forward(const torch::Tensor& joint_state) const override;
+  std::shared_ptr<const fused::GeometryKernel> fused_kernel() const override;
 
  protected:
   void materialize() override;

@@ -22,6 +22,7 @@ class PolynomialGeometryImpl : public GeometryImpl {
   std::string type_name() const override { return "PolynomialGeometry"; }
   int64_t n_muscles() const override { return a0_.size(0); }
   torch::Tensor forward(const torch::Tensor& joint_state) const override;
+  std::shared_ptr<const fused::GeometryKernel> fused_kernel() const override;
 
  protected:
   void materialize() override;

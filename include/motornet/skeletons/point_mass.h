@@ -22,6 +22,7 @@ class PointMassImpl : public SkeletonImpl {
   PathPoints path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
                          const torch::Tensor& coordinates) const override;
   std::optional<bool> can_reach(const std::vector<double>& point) const override;
+  std::shared_ptr<const fused::SkeletonKernel> fused_kernel() const override;
 
   const PointMassOptions& options() const { return options_; }
 

@@ -30,6 +30,7 @@ class TwoDofArmImpl : public SkeletonImpl {
   PathPoints path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
                          const torch::Tensor& coordinates) const override;
   std::optional<bool> can_reach(const std::vector<double>& point) const override;
+  std::shared_ptr<const fused::SkeletonKernel> fused_kernel() const override;
 
   const TwoDofArmOptions& options() const { return options_; }
 

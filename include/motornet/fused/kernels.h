@@ -1,0 +1,98 @@
+#pragma once
+// Fused CPU kernels (ARCHITECTURE "Performance design"): the per-row arithmetic of the built-in muscles,
+// skeletons and geometries in plain C++ on doubles, each with its hand-derived vector-Jacobian product.
+// The fused effector step (fused/effector_step.h) strings them together for one row of a batch at a time and
+// wraps the whole step in a single autograd node, replacing the ~100-300 small tensor ops of the op-by-op path.
+//
+// Conventions. One row of a batch at a time; arrays are row-major slices of the op-by-op tensors:
+//   joint state q [2D] (positions then velocities), cartesian state [2S], muscle state [K*M] (row k of a
+//   muscle state at k*M), geometry [(2+D)*M] (length, velocity, then moment arms), derivative [n_derivatives*M].
+// Every `*_vjp` recomputes what it needs from the same inputs as its forward and ADDS the products of the
+// output gradient with the Jacobian to the input gradients (so several uses of one input simply accumulate).
+// Piecewise functions take the branch the op-by-op path takes, including its choice at ties (a clamp passes
+// the gradient at its bounds; `where` gives the unselected branch nothing).
+// Kernels hold copies of their parameters: a model builds one from its current buffers (`fused_kernel()`).
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace motornet::fused {
+
+// Thelen (2003) activation dynamics shared by every muscle model (SPEC §5), per muscle.
+struct ActivationParameters {
+  std::vector<double> min_activation, tau_activation, tau_deactivation;  // [M] each
+};
+
+class MuscleKernel {
+ public:
+  MuscleKernel(ActivationParameters activation, int64_t n_states, int64_t force_row);
+  virtual ~MuscleKernel() = default;
+  int64_t n_muscles() const { return static_cast<int64_t>(activation_.min_activation.size()); }
+  int64_t n_states() const { return n_states_; }
+  int64_t force_row() const { return force_row_; }
+  int64_t n_derivatives() const { return 1; }
+  double min_activation(int64_t m) const { return activation_.min_activation[m]; }
+
+  // d state / dt [n_derivatives*M] from the excitation [M] and the muscle state.
+  virtual void ode(const double* excitation, const double* state, double* derivative) const;
+  virtual void ode_vjp(const double* excitation, const double* state, const double* grad_derivative,
+                       double* grad_excitation, double* grad_state) const;
+  // The muscle state after a step h from `derivative`, the old state and the old geometry.
+  virtual void integrate(double h, const double* derivative, const double* state, const double* geometry,
+                         double* next) const = 0;
+  virtual void integrate_vjp(double h, const double* derivative, const double* state, const double* geometry,
+                             const double* grad_next, double* grad_derivative, double* grad_state,
+                             double* grad_geometry) const = 0;
+
+ protected:
+  // a' = clip(a + h da/dt, a_min, 1) for muscle m, and its gradient.
+  double integrate_activation(int64_t m, double h, const double* derivative, const double* state) const;
+  void integrate_activation_vjp(int64_t m, double h, const double* derivative, const double* state,
+                                double grad_activation, double* grad_derivative, double* grad_state) const;
+
+ private:
+  ActivationParameters activation_;
+  int64_t n_states_, force_row_;
+};
+
+// Joint-space dynamics, the shared semi-implicit integration with bounds, and the endpoint kinematics.
+struct SkeletonBounds {
+  std::vector<double> position_lower, position_upper, velocity_lower, velocity_upper;  // [D] each
+};
+
+class SkeletonKernel {
+ public:
+  SkeletonKernel(int64_t dof, int64_t space_dim, SkeletonBounds bounds);
+  virtual ~SkeletonKernel() = default;
+  int64_t dof() const { return dof_; }
+  int64_t space_dim() const { return space_dim_; }
+
+  // Joint accelerations [D] from generalized forces [D], the joint state and an endpoint force [S] (nullptr:
+  // none).
+  virtual void ode(const double* torque, const double* joint, const double* endpoint_load,
+                   double* acceleration) const = 0;
+  virtual void ode_vjp(const double* torque, const double* joint, const double* endpoint_load,
+                       const double* grad_acceleration, double* grad_torque, double* grad_joint,
+                       double* grad_endpoint_load) const = 0;
+  virtual void to_cartesian(const double* joint, double* cartesian) const = 0;
+  virtual void to_cartesian_vjp(const double* joint, const double* grad_cartesian, double* grad_joint) const = 0;
+  // SPEC §2.1 for every skeleton.
+  void integrate(double h, const double* acceleration, const double* joint, double* next) const;
+  void integrate_vjp(double h, const double* acceleration, const double* joint, const double* grad_next,
+                     double* grad_acceleration, double* grad_joint) const;
+
+ private:
+  int64_t dof_, space_dim_;
+  SkeletonBounds bounds_;
+};
+
+// Joint state [2D] -> geometry [(2+D)*M].
+class GeometryKernel {
+ public:
+  virtual ~GeometryKernel() = default;
+  virtual void forward(const double* joint, double* geometry) const = 0;
+  virtual void forward_vjp(const double* joint, const double* grad_geometry, double* grad_joint) const = 0;
+};
+
+}  // namespace motornet::fused

@@ -1,0 +1,46 @@
+#pragma once
+// Factories for the fused kernels of the built-in models (internal; each model's `fused_kernel()` calls its
+// factory with the current values of its buffers, rounded to the model's dtype).
+#include <memory>
+#include <vector>
+
+#include "motornet/fused/kernels.h"
+
+namespace motornet::fused {
+
+std::shared_ptr<const MuscleKernel> make_relu_muscle_kernel(ActivationParameters activation,
+                                                            std::vector<double> max_isometric_force);
+
+struct RigidTendonHillParameters {
+  std::vector<double> max_isometric_force, tendon_length, optimal_muscle_length, slack_length, passive_stiffness,
+      max_velocity;  // [M] each
+};
+std::shared_ptr<const MuscleKernel> make_rigid_tendon_hill_kernel(ActivationParameters activation,
+                                                                  RigidTendonHillParameters parameters);
+
+std::shared_ptr<const SkeletonKernel> make_point_mass_kernel(int64_t space_dim, double mass, SkeletonBounds bounds);
+
+struct TwoDofArmParameters {
+  double m1, m2, l1, l2, l1g, l2g, i1, i2, viscosity;
+};
+std::shared_ptr<const SkeletonKernel> make_two_dof_arm_kernel(TwoDofArmParameters parameters, SkeletonBounds bounds);
+
+// a0 [M], a1 and a2 [D][M], angle_offset [D].
+std::shared_ptr<const GeometryKernel> make_polynomial_geometry_kernel(std::vector<double> a0,
+                                                                      std::vector<std::vector<double>> a1,
+                                                                      std::vector<std::vector<double>> a2,
+                                                                      std::vector<double> angle_offset);
+// moments [D][M]: length and velocity are zero.
+std::shared_ptr<const GeometryKernel> make_constant_moment_geometry_kernel(std::vector<std::vector<double>> moments);
+
+// Straight muscle paths between points fixed on a point mass (body 1) or the world (body 0).
+struct PointMassPath {
+  int64_t space_dim = 0, n_muscles = 0;
+  std::vector<std::vector<double>> coordinates;  // [N][S]
+  std::vector<int64_t> body;                     // [N]
+  std::vector<int64_t> segment_start;            // segment k joins points start and start + 1
+  std::vector<int64_t> segment_muscle;           // the muscle each segment belongs to
+};
+std::shared_ptr<const GeometryKernel> make_point_mass_path_kernel(PointMassPath path);
+
+}  // namespace motornet::fused

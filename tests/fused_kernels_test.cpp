@@ -1,0 +1,197 @@
+// The fused effector step (one autograd node, hand-derived backward) against the op-by-op reference: values and
+// gradients of every output with respect to every input, float64 and float32, for every model that has a fused
+// kernel, Euler and RK4, from random states that include rows at the position, velocity and activation bounds
+// and actions outside [a_min, 1]. Also: which models fall back, and the errors of `kernels: fused`.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "motornet/motornet.h"
+#include "test_support.h"
+
+namespace motornet {
+namespace {
+
+using testing::compare;
+
+struct FusedCase {
+  std::string name, preset, muscle, method;
+  int64_t ministeps;
+  double damping;
+};
+void PrintTo(const FusedCase& c, std::ostream* os) { *os << c.name; }
+
+Effector build(const FusedCase& c, const char* kernels, torch::Dtype dtype) {
+  auto options = EffectorOptions()
+                     .timestep(0.01)
+                     .integration_method(c.method)
+                     .n_ministeps(c.ministeps)
+                     .damping(c.damping)
+                     .kernels(kernels);
+  auto effector = make_preset(c.preset, make_muscle(c.muscle), options);
+  effector->to(dtype);
+  return effector;
+}
+
+struct StepInputs {
+  std::vector<torch::Tensor> tensors;  // joint, muscle, geometry, action, endpoint load, joint load
+};
+
+// A realistic state (a few op-by-op steps from random positions), then rows pushed onto the bounds.
+StepInputs random_inputs(const Effector& reference, int64_t batch, torch::Dtype dtype) {
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(7);
+  const auto& skeleton = reference->skeleton();
+  const int64_t D = reference->dof(), M = reference->n_muscles(), S = reference->space_dim();
+  auto options = torch::TensorOptions().dtype(dtype);
+  auto state = reference->reset(batch);
+  for (int t = 0; t < 3; ++t) state = reference->step(state, torch::rand({batch, M}, options));
+  auto joint = state.joint.clone();
+  joint.narrow(1, D, D).copy_(torch::randn({batch, D}, options));
+  auto lower = skeleton->position_lower_bound(), upper = skeleton->position_upper_bound();
+  joint[0].narrow(0, 0, D).copy_(upper);  // at the upper bound, moving into it
+  joint[0].narrow(0, D, D).fill_(2.0);
+  joint[1].narrow(0, 0, D).copy_(lower);  // at the lower bound, moving into it
+  joint[1].narrow(0, D, D).fill_(-2.0);
+  joint[2].narrow(0, D, D).copy_(skeleton->velocity_upper_bound());  // at the velocity bound
+  auto muscle = state.muscle.clone();
+  muscle[3][0].copy_(reference->muscle()->min_activation());  // resting activation
+  muscle[4][0].fill_(1.0);                                    // full activation
+  auto action = torch::rand({batch, M}, options) * 1.4 - 0.2;  // some outside [a_min, 1]
+  action[5].fill_(1.0);
+  action[6].fill_(0.0);
+  auto endpoint_load = torch::randn({batch, S}, options);
+  auto joint_load = torch::randn({batch, D}, options) * 0.5;
+  return {{joint, muscle, state.geometry.clone(), action, endpoint_load, joint_load}};
+}
+
+struct StepOutputs {
+  std::vector<torch::Tensor> values;     // joint, cartesian, muscle, geometry
+  std::vector<torch::Tensor> gradients;  // of a random weighting of the outputs, for each input
+};
+
+StepOutputs step_and_differentiate(const Effector& effector, const StepInputs& in, bool with_loads) {
+  std::vector<torch::Tensor> x;
+  for (const auto& t : in.tensors) x.push_back(t.detach().clone().requires_grad_(true));
+  EffectorState state{x[0], effector->skeleton()->joint_to_cartesian(x[0]).detach(), x[1], x[2]};
+  auto next = with_loads ? effector->step(state, x[3], x[4], x[5]) : effector->step(state, x[3]);
+  StepOutputs out;
+  out.values = {next.joint, next.cartesian, next.muscle, next.geometry};
+  torch::manual_seed(11);
+  auto objective = torch::zeros({}, x[0].options());
+  for (const auto& v : out.values) objective = objective + (v * torch::randn_like(v)).sum();
+  auto inputs = with_loads ? x : std::vector<torch::Tensor>(x.begin(), x.begin() + 4);
+  out.gradients = torch::autograd::grad({objective}, inputs, {}, false, false, /*allow_unused=*/true);
+  return out;
+}
+
+class FusedStep : public ::testing::TestWithParam<FusedCase> {};
+
+TEST_P(FusedStep, EqualsOpByOpInValuesAndGradients) {
+  const auto& c = GetParam();
+  const char* names[] = {"joint", "muscle", "geometry", "action", "endpoint load", "joint load"};
+  const char* outputs[] = {"joint", "cartesian", "muscle", "geometry"};
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    auto reference = build(c, "op-by-op", dtype);
+    auto fused = build(c, "fused", dtype);
+    ASSERT_FALSE(reference->uses_fused_kernels());
+    ASSERT_TRUE(fused->uses_fused_kernels());
+    // float32: the op-by-op path rounds every intermediate to float32, the fused one computes in double.
+    const double tolerance = dtype == torch::kFloat64 ? 1e-10 : 2e-4;
+    auto inputs = random_inputs(reference, 16, dtype);
+    for (bool with_loads : {true, false}) {
+      auto expected = step_and_differentiate(reference, inputs, with_loads);
+      auto actual = step_and_differentiate(fused, inputs, with_loads);
+      std::string where = fmt::format("{} {} loads={}", c.name, dtype == torch::kFloat64 ? "float64" : "float32",
+                                      with_loads);
+      for (size_t i = 0; i < expected.values.size(); ++i) {
+        EXPECT_EQ(actual.values[i].scalar_type(), dtype);
+        EXPECT_WITHIN(actual.values[i], expected.values[i], tolerance, tolerance, where << " " << outputs[i]);
+      }
+      for (size_t i = 0; i < expected.gradients.size(); ++i) {
+        ASSERT_TRUE(actual.gradients[i].defined()) << where << " d/d " << names[i];
+        auto reference_gradient = expected.gradients[i].defined() ? expected.gradients[i]
+                                                                  : torch::zeros_like(actual.gradients[i]);
+        // Gradients pass through divisions by small masses and moment arms: scale the bound with their size.
+        const double scale = 1.0 + reference_gradient.abs().max().item<double>();
+        EXPECT_WITHIN(actual.gradients[i], reference_gradient, tolerance * scale, tolerance,
+                      where << " d/d " << names[i]);
+      }
+    }
+  }
+}
+
+TEST_P(FusedStep, GoldenTrajectoryUnchangedOverManySteps) {
+  // Fifty steps chained: the fused path must not drift away from the reference.
+  const auto& c = GetParam();
+  auto reference = build(c, "op-by-op", torch::kFloat64);
+  auto fused = build(c, "fused", torch::kFloat64);
+  torch::manual_seed(3);
+  auto a = reference->reset(8), b = a;
+  for (int t = 0; t < 50; ++t) {
+    auto action = torch::rand({8, reference->n_muscles()}, torch::kFloat64);
+    a = reference->step(a, action);
+    b = fused->step(b, action);
+  }
+  EXPECT_WITHIN(b.joint, a.joint, 1e-9, 1e-9, c.name << " joint after 50 steps");
+  EXPECT_WITHIN(b.muscle, a.muscle, 1e-9, 1e-9, c.name << " muscle after 50 steps");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Models, FusedStep,
+    ::testing::Values(FusedCase{"pm24_euler", "ReluPointMass24", "ReluMuscle", "euler", 1, 0.0},
+                      FusedCase{"pm24_rk4_damped", "ReluPointMass24", "ReluMuscle", "rk4", 2, 0.3},
+                      FusedCase{"arm26_rigid_euler", "RigidTendonArm26", "RigidTendonHillMuscle", "euler", 1, 0.0},
+                      FusedCase{"arm26_rigid_rk4", "RigidTendonArm26", "RigidTendonHillMuscle", "rk4", 1, 0.0},
+                      FusedCase{"arm26_rigid_euler_damped", "RigidTendonArm26", "RigidTendonHillMuscle", "euler", 3, 0.5},
+                      FusedCase{"reacher_rigid_rk4", "Reacher", "ReluMuscle", "rk4", 1, 0.0},
+                      FusedCase{"freepm24_euler", "FreePointMass24", "ReluMuscle", "euler", 2, 0.2}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
+  for (const char* muscle : {"RigidTendonHillMuscleThelen", "MujocoHillMuscle"}) {
+    auto effector = make_preset("RigidTendonArm26", make_muscle(muscle), EffectorOptions());
+    EXPECT_EQ(effector->kernel_choice(), KernelChoice::kAuto);
+    EXPECT_FALSE(effector->uses_fused_kernels()) << muscle;
+  }
+  EXPECT_TRUE(make_preset("RigidTendonArm26")->uses_fused_kernels());
+  EXPECT_TRUE(make_preset("ReluPointMass24")->uses_fused_kernels());
+  EXPECT_FALSE(make_preset("CompliantTendonArm26")->uses_fused_kernels());
+}
+
+TEST(FusedKernels, ASubclassOfABuiltInMuscleStepsOpByOp) {
+  // A user model that changes the equations must not be stepped with its parent's kernel.
+  struct Doubled : ReluMuscleImpl {
+    torch::Tensor integrate(double h, const torch::Tensor& derivative, const torch::Tensor& muscle_state,
+                            const torch::Tensor& geometry_state) const override {
+      return ReluMuscleImpl::integrate(2.0 * h, derivative, muscle_state, geometry_state);
+    }
+  };
+  auto effector = make_relu_point_mass24(std::make_shared<Doubled>());
+  EXPECT_FALSE(effector->uses_fused_kernels());
+}
+
+TEST(FusedKernels, FusedOnAModelWithoutAKernelIsAClearError) {
+  auto effector = make_preset("RigidTendonArm26", make_muscle("MujocoHillMuscle"), EffectorOptions().kernels("fused"));
+  auto state = effector->reset(2);
+  try {
+    effector->step(state, torch::zeros({2, 6}));
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("MujocoHillMuscle muscle model has no fused kernel"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("kernels"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(EffectorOptions o; make_preset("ReluPointMass24", nullptr, o.kernels("fastest")), InputError);
+}
+
+TEST(FusedKernels, KernelsFollowParameterChanges) {
+  // The cached kernel is rebuilt when a buffer changes: new bounds take effect on the next step.
+  auto effector = make_preset("ReluPointMass24", nullptr, EffectorOptions().kernels("fused"));
+  auto state = effector->reset(1, torch::tensor({{0.0, 0.0, 1.0, 0.0}}));
+  effector->skeleton()->set_bounds(std::vector<double>{-0.001}, std::vector<double>{0.001}, std::nullopt, std::nullopt);
+  auto next = effector->step(state, torch::zeros({1, 4}));
+  EXPECT_LE(next.joint[0][0].item<double>(), 0.001 + 1e-7);
+}
+
+}  // namespace
+}  // namespace motornet
