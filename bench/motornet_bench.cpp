@@ -4,7 +4,7 @@
 //   W3  simulate only: RigidTendonArm26, batch 1024, 100 steps, constant 0.05 excitation, no network, no gradient
 // For each: milliseconds per batch (median, min, max over --batches after --warmup), throughput, peak memory.
 // usage: motornet-bench [--workload W1|W2|W3|all] [--threads N] [--batches N] [--warmup N] [--json]
-//        [--kernels op-by-op] [--replicates K]
+//        [--kernels fused|op-by-op] [--replicates K]
 // --replicates K trains K replicate networks at once in W1/W2 (a batch is then one step of all K).
 
 #include <CLI/CLI.hpp>
@@ -66,8 +66,8 @@ Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t 
   return timing;
 }
 
-Timing simulate_workload(int64_t warmup, int64_t batches) {
-  auto effector = make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle"));
+Timing simulate_workload(const EffectorOptions& options, int64_t warmup, int64_t batches) {
+  auto effector = make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle"), options);
   torch::NoGradGuard no_grad;
   auto generator = at::detail::createCPUGenerator(0);
   auto action = torch::full({1024, effector->n_muscles()}, 0.05);
@@ -85,7 +85,7 @@ Timing simulate_workload(int64_t warmup, int64_t batches) {
 
 int main(int argc, char** argv) {
   CLI::App app{"Time MotorNet's reference workloads"};
-  std::string workload = "all", kernels = "op-by-op";
+  std::string workload = "all", kernels = "fused";
   int threads = 1;
   int64_t batches = 20, warmup = 3, replicates = 1;
   bool json = false;
@@ -93,11 +93,12 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch intra-op threads")->check(CLI::Range(1, 256));
   app.add_option("--batches", batches, "timed batches (at least 20 for the figures in BENCHMARKS.md)")->check(CLI::Range(1, 100000));
   app.add_option("--warmup", warmup, "untimed batches first")->check(CLI::Range(0, 100000));
-  app.add_option("--kernels", kernels, "op-by-op (fused kernels: not built yet)")->check(CLI::IsMember({"op-by-op"}));
+  app.add_option("--kernels", kernels, "fused (default) or op-by-op effector steps")->check(CLI::IsMember({"fused", "op-by-op"}));
   app.add_flag("--json", json, "print one JSON object per workload");
   app.add_option("--replicates", replicates, "replicate networks trained at once in W1 and W2")->check(CLI::Range(1, 1024));
   CLI11_PARSE(app, argc, argv);
   torch::set_num_threads(threads);
+  const auto options = EffectorOptions().kernels(kernels);
 
   std::vector<std::string> selected = workload == "all" ? std::vector<std::string>{"W1", "W2", "W3"}
                                                         : std::vector<std::string>{workload};
@@ -105,14 +106,14 @@ int main(int argc, char** argv) {
     Timing timing;
     int64_t rows = 0;
     if (name == "W1") {
-      timing = train_workload(make_relu_point_mass24(), 32, 32, warmup, batches, replicates);
+      timing = train_workload(make_relu_point_mass24(nullptr, options), 32, 32, warmup, batches, replicates);
       rows = 32;
     } else if (name == "W2") {
-      timing = train_workload(make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle")), 64, 64, warmup, batches,
+      timing = train_workload(make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle"), options), 64, 64, warmup, batches,
                               replicates);
       rows = 64;
     } else {
-      timing = simulate_workload(warmup, batches);
+      timing = simulate_workload(options, warmup, batches);
       rows = 1024;
     }
     const double steps_per_second = 100.0 * rows / (timing.median() / 1000.0);
