@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "../src/policies/fused_gru_cell.h"
 #include "motornet/motornet.h"
 #include "test_support.h"
 
@@ -191,6 +192,32 @@ TEST(FusedKernels, KernelsFollowParameterChanges) {
   effector->skeleton()->set_bounds(std::vector<double>{-0.001}, std::vector<double>{0.001}, std::nullopt, std::nullopt);
   auto next = effector->step(state, torch::zeros({1, 4}));
   EXPECT_LE(next.joint[0][0].item<double>(), 0.001 + 1e-7);
+}
+
+TEST(FusedGruCell, EqualsTorchGruCellInValuesAndGradients) {
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    torch::manual_seed(5);
+    const int64_t B = 9, I = 7, H = 5;
+    auto options = torch::TensorOptions().dtype(dtype);
+    std::vector<torch::Tensor> x = {torch::randn({B, I}, options), torch::randn({B, H}, options),
+                                    torch::randn({3 * H, I}, options), torch::randn({3 * H, H}, options),
+                                    torch::randn({3 * H}, options), torch::randn({3 * H}, options)};
+    auto weights = torch::randn({B, H}, options);
+    auto run = [&](bool fused) {
+      std::vector<torch::Tensor> inputs;
+      for (const auto& t : x) inputs.push_back(t.clone().requires_grad_(true));
+      auto h = fused ? fused_gru_cell(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5])
+                     : at::gru_cell(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4], inputs[5]);
+      auto grads = torch::autograd::grad({(h * weights).sum()}, inputs);
+      grads.insert(grads.begin(), h);
+      return grads;
+    };
+    auto expected = run(false), actual = run(true);
+    const double tolerance = dtype == torch::kFloat64 ? 1e-12 : 1e-5;
+    const char* names[] = {"h'", "d/dx", "d/dh", "d/dW_ih", "d/dW_hh", "d/db_ih", "d/db_hh"};
+    for (size_t i = 0; i < expected.size(); ++i)
+      EXPECT_WITHIN(actual[i], expected[i], tolerance, tolerance, names[i] << (dtype == torch::kFloat64 ? " f64" : " f32"));
+  }
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "motornet/policies/recurrent_policy.h"
+#include "fused_gru_cell.h"
 
 #include <fmt/format.h>
 #include <torch/script.h>
@@ -59,6 +60,18 @@ std::string RecurrentPolicyImpl::type_name() const {
 
 int64_t RecurrentPolicyImpl::hidden_size() const { return options_.n_layers() * state_width(); }
 
+namespace {
+// torch's GRU cell, as one fused autograd node where it applies (CPU, float32/float64).
+torch::Tensor gru_cell(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& w_ih,
+                       const torch::Tensor& w_hh, const torch::Tensor& b_ih, const torch::Tensor& b_hh) {
+  const auto type = h.scalar_type();
+  if (h.device().is_cpu() && (type == torch::kFloat32 || type == torch::kFloat64) && x.scalar_type() == type &&
+      w_ih.scalar_type() == type)
+    return fused_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh);
+  return at::gru_cell(x, h, w_ih, w_hh, b_ih, b_hh);
+}
+}  // namespace
+
 std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch::Tensor& observation,
                                                                      const torch::Tensor& hidden) {
   const int64_t H = options_.hidden_size(), W = state_width();
@@ -73,10 +86,10 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
   torch::Tensor x = observation;
   std::vector<torch::Tensor> next;
   for (int64_t layer = 0; layer < options_.n_layers(); ++layer) {
-    auto state = hidden.narrow(1, layer * W, W);
+    auto state = options_.n_layers() == 1 ? hidden : hidden.narrow(1, layer * W, W);
     const auto &w_ih = w_ih_[layer], &w_hh = w_hh_[layer], &b_ih = b_ih_[layer], &b_hh = b_hh_[layer];
     switch (options_.cell()) {
-      case CellType::kGru: x = add_hidden_noise(at::gru_cell(x, state, w_ih, w_hh, b_ih, b_hh)); next.push_back(x); break;
+      case CellType::kGru: x = add_hidden_noise(gru_cell(x, state, w_ih, w_hh, b_ih, b_hh)); next.push_back(x); break;
       case CellType::kRnnTanh: x = add_hidden_noise(at::rnn_tanh_cell(x, state, w_ih, w_hh, b_ih, b_hh)); next.push_back(x); break;
       case CellType::kRnnRelu: x = add_hidden_noise(at::rnn_relu_cell(x, state, w_ih, w_hh, b_ih, b_hh)); next.push_back(x); break;
       case CellType::kLstm: {
@@ -88,7 +101,7 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
     }
   }
   auto action = torch::sigmoid(torch::addmm(readout_bias_, x, readout_weight_.t()));
-  return {action, torch::cat(next, 1)};
+  return {action, next.size() == 1 ? next[0] : torch::cat(next, 1)};
 }
 
 // The cell equations of torch's gru_cell, lstm_cell and rnn_*_cell, written on stacked weights [K, G*H, in]
