@@ -17,6 +17,7 @@
 #include <iostream>
 
 #include "motornet/motornet.h"
+#include "motornet/threads.h"
 
 using namespace motornet;
 using Clock = std::chrono::steady_clock;
@@ -97,7 +98,7 @@ int main(int argc, char** argv) {
   app.add_flag("--json", json, "print one JSON object per workload");
   app.add_option("--replicates", replicates, "replicate networks trained at once in W1 and W2")->check(CLI::Range(1, 1024));
   CLI11_PARSE(app, argc, argv);
-  torch::set_num_threads(threads);
+  motornet::set_num_threads(threads);
   const auto options = EffectorOptions().kernels(kernels);
 
   std::vector<std::string> selected = workload == "all" ? std::vector<std::string>{"W1", "W2", "W3"}

@@ -1,0 +1,19 @@
+#include "motornet/threads.h"
+
+#include <dlfcn.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+
+namespace motornet {
+
+void set_num_threads(int threads) {
+  threads = std::max(threads, 1);
+  torch::set_num_threads(threads);
+  // Looked up at run time: the BLAS behind LibTorch is chosen by Debian's alternatives, not at link time.
+  using SetThreads = void (*)(int);
+  if (auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
+    set_blas_threads(threads);
+}
+
+}  // namespace motornet
