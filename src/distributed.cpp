@@ -156,6 +156,12 @@ void DataParallelGroup::fail(const std::string& during, int64_t batch, const std
   std::vector<std::string> culprits;
   try {
     impl_->store->setTimeout(std::chrono::milliseconds(2000));
+    // Survivors of a failed collective say so: a rank that does not, within a few seconds, is the one that hung
+    // (it may have hung inside the collective, after recording that it reached it). Survivors fail together
+    // (the same collective, the same timeout), so a short wait suffices.
+    impl_->store->set(fmt::format("{}failed/{}", kPrefix, rank()), string_to_bytes(std::to_string(batch)));
+    const auto report_wait =
+        std::chrono::milliseconds(static_cast<int64_t>(std::min(options_.timeout(), 5.0) * 1000.0));
     for (int64_t r = 0; r < world_size(); ++r) {
       if (r == rank()) continue;
       const std::string key = fmt::format("{}progress/{}", kPrefix, r);
@@ -167,8 +173,15 @@ void DataParallelGroup::fail(const std::string& during, int64_t batch, const std
       std::istringstream progress(bytes_to_string(impl_->store->get(key)));
       int64_t completed = 0, its_batch = 0;
       progress >> completed >> its_batch;
-      if (completed < collectives_ - 1)
+      if (completed < collectives_ - 1) {
         culprits.push_back(fmt::format("rank {} stopped responding (the last batch it reached was {})", r, its_batch));
+        continue;
+      }
+      try {
+        impl_->store->wait({fmt::format("{}failed/{}", kPrefix, r)}, report_wait);
+      } catch (const c10::Error&) {
+        culprits.push_back(fmt::format("rank {} stopped responding (during batch {})", r, its_batch));
+      }
     }
   } catch (const std::exception&) {
     if (rank() != 0)
