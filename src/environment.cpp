@@ -89,6 +89,10 @@ torch::Tensor EnvironmentImpl::with_noise(const torch::Tensor& value, double sig
 
 torch::Tensor EnvironmentImpl::proprioception(const EffectorState& state) const {
   const auto& muscle = effector_->muscle();
+  if (proprioception_scale_.defined()) {
+    // Length and velocity are adjacent rows: one view, one division, one reshape (fewer autograd nodes).
+    return state.muscle.narrow(1, muscle->state_row("muscle length"), 2).div(proprioception_scale_).flatten(1);
+  }
   auto length = state.muscle.select(1, muscle->state_row("muscle length")) / muscle->proprioceptive_length_scale();
   auto velocity =
       state.muscle.select(1, muscle->state_row("muscle velocity")) / muscle->proprioceptive_velocity_scale();
@@ -129,6 +133,14 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   const int64_t rows = trials_.batch_size();
 
   state_ = effector_->reset(rows, trials_.initial_joint);
+  // Per-episode constants of the step loop.
+  const auto& muscle = effector_->muscle();
+  proprioception_scale_ = torch::Tensor();
+  if (muscle->state_row("muscle velocity") == muscle->state_row("muscle length") + 1)
+    proprioception_scale_ =
+        torch::stack({muscle->proprioceptive_length_scale(), muscle->proprioceptive_velocity_scale()}).to(options);
+  no_load_ = torch::zeros({rows, effector_->space_dim()}, options);
+  no_action_frames_ = torch::zeros({rows, 0}, options);
   auto vision = with_noise(state_.fingertip(), options_.vision_noise());
   auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
   vision_buffer_.assign(vision_lag_, vision);
@@ -139,7 +151,7 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
 
   StepResult result;
   result.info = info_for(state_);
-  result.info.endpoint_load = torch::zeros({rows, effector_->space_dim()}, options);
+  result.info.endpoint_load = no_load_;
   result.observation = current_observation();
   return result;
 }
@@ -147,7 +159,7 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
 StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   require(started_, "step", "call reset before the first step");
   require_lazy(t_ < n_steps_, "step", [&] { return fmt::format("the episode ended after {} steps; call reset", n_steps_); });
-  const int64_t B = trials_.batch_size(), M = effector_->n_muscles(), S = effector_->space_dim();
+  const int64_t B = trials_.batch_size(), M = effector_->n_muscles();
   require_lazy(action.defined() && action.dim() == 2 && action.size(0) == B && action.size(1) == M, "action", [&] {
     return fmt::format("expected shape [{}, {}] (batch, muscles), got {}", B, M,
                        action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing");
@@ -184,7 +196,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   result.info.field_forces = std::move(field_forces);
   result.info.action = given;
   result.info.noisy_action = noisy;
-  result.info.endpoint_load = load.defined() ? load : torch::zeros({B, S}, options);
+  result.info.endpoint_load = load.defined() ? load : no_load_;
   result.observation = current_observation();
   result.terminated = t_ >= n_steps_;
   return result;
@@ -203,14 +215,16 @@ torch::Tensor EnvironmentImpl::current_observation() {
   // buffer of the last k values. The task's inputs (cues, targets) are seen through the vision delay.
   auto inputs = trials_.inputs.select(1, std::max<int64_t>(t_ - vision_lag_ + 1, 0));
   std::vector<torch::Tensor> frames(action_frames_.begin(), action_frames_.end());
-  auto stacked = frames.empty() ? torch::zeros({trials_.batch_size(), 0}, inputs.options()) : torch::cat(frames, 1);
+  auto stacked = frames.empty() ? no_action_frames_ : frames.size() == 1 ? frames[0] : torch::cat(frames, 1);
   return observe(inputs, vision_buffer_.front(), proprioception_buffer_.front(), stacked);
 }
 
 torch::Tensor EnvironmentImpl::observe(const torch::Tensor& task_inputs, const torch::Tensor& vision,
                                        const torch::Tensor& proprioception, const torch::Tensor& action_frames) {
-  auto senses = torch::cat({vision, proprioception, action_frames}, 1);
   const auto& obs_noise = options_.obs_noise();
+  if (obs_noise.size() == 1 && (deterministic_ || obs_noise[0] == 0.0))
+    return torch::cat({task_inputs, vision, proprioception, action_frames}, 1);  // one node
+  auto senses = torch::cat({vision, proprioception, action_frames}, 1);
   if (obs_noise.size() == 1) {
     // One value: noise on the senses; the task's part (the goal, cues) stays noise free (SPEC §7).
     return torch::cat({task_inputs, with_noise(senses, obs_noise[0])}, 1);
