@@ -4,13 +4,17 @@
 //   W3  simulate only: RigidTendonArm26, batch 1024, 100 steps, constant 0.05 excitation, no network, no gradient
 // For each: milliseconds per batch (median, min, max over --batches after --warmup), throughput, peak memory.
 // usage: motornet-bench [--workload W1|W2|W3|all] [--threads N] [--batches N] [--warmup N] [--json]
-//        [--kernels fused|op-by-op] [--replicates K]
+//        [--kernels fused|op-by-op] [--replicates K] [--profile TRACE.json]
+// --profile records every LibTorch op and autograd node of the run (LibTorch's legacy profiler) as a Chrome
+// trace (chrome://tracing, or aggregate it by name): what the remaining per-op overhead is spent on.
 // --replicates K trains K replicate networks at once in W1/W2 (a batch is then one step of all K).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <sys/resource.h>
+
+#include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
 #include <chrono>
@@ -96,11 +100,15 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", warmup, "untimed batches first")->check(CLI::Range(0, 100000));
   app.add_option("--kernels", kernels, "fused (default) or op-by-op effector steps")->check(CLI::IsMember({"fused", "op-by-op"}));
   app.add_flag("--json", json, "print one JSON object per workload");
+  std::string profile;
+  app.add_option("--profile", profile, "write a Chrome trace of every op to this file (slows the run)");
   app.add_option("--replicates", replicates, "replicate networks trained at once in W1 and W2")->check(CLI::Range(1, 1024));
   CLI11_PARSE(app, argc, argv);
   motornet::set_num_threads(threads);
   const auto options = EffectorOptions().kernels(kernels);
 
+  std::optional<torch::autograd::profiler::RecordProfile> recording;
+  if (!profile.empty()) recording.emplace(profile);
   std::vector<std::string> selected = workload == "all" ? std::vector<std::string>{"W1", "W2", "W3"}
                                                         : std::vector<std::string>{workload};
   for (const auto& name : selected) {

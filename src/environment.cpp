@@ -141,7 +141,8 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
         torch::stack({muscle->proprioceptive_length_scale(), muscle->proprioceptive_velocity_scale()}).to(options);
   no_load_ = torch::zeros({rows, effector_->space_dim()}, options);
   no_action_frames_ = torch::zeros({rows, 0}, options);
-  auto vision = with_noise(state_.fingertip(), options_.vision_noise());
+  auto fingertip = state_.fingertip();
+  auto vision = with_noise(fingertip, options_.vision_noise());
   auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
@@ -151,6 +152,7 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
 
   StepResult result;
   result.info = info_for(state_);
+  result.info.fingertip = fingertip;
   result.info.endpoint_load = no_load_;
   result.observation = current_observation();
   return result;
@@ -179,7 +181,8 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   state_ = effector_->step(state_, noisy, load);
   ++t_;
 
-  auto vision = with_noise(state_.fingertip(), options_.vision_noise());
+  auto fingertip = state_.fingertip();
+  auto vision = with_noise(fingertip, options_.vision_noise());
   auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
   vision_buffer_.pop_front();
   vision_buffer_.push_back(vision);
@@ -193,6 +196,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   StepResult result;
   auto field_forces = std::move(info.field_forces);
   result.info = info_for(state_);
+  result.info.fingertip = fingertip;
   result.info.field_forces = std::move(field_forces);
   result.info.action = given;
   result.info.noisy_action = noisy;

@@ -36,7 +36,7 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
       geometry.push_back(states.geometry);
       observation.push_back(step.observation);
     }
-    fingertip.push_back(states.cartesian.narrow(1, 0, S));
+    fingertip.push_back(step.info.fingertip.defined() ? step.info.fingertip : states.cartesian.narrow(1, 0, S));
     velocity.push_back(states.cartesian.narrow(1, S, S));
     goal.push_back(step.info.goal);
     activation.push_back(states.muscle.select(1, 0));

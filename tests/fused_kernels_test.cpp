@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "../src/policies/fused_gru_cell.h"
+#include "../src/policies/fused_sigmoid_linear.h"
 #include "motornet/motornet.h"
 #include "test_support.h"
 
@@ -217,6 +218,29 @@ TEST(FusedGruCell, EqualsTorchGruCellInValuesAndGradients) {
     const char* names[] = {"h'", "d/dx", "d/dh", "d/dW_ih", "d/dW_hh", "d/db_ih", "d/db_hh"};
     for (size_t i = 0; i < expected.size(); ++i)
       EXPECT_WITHIN(actual[i], expected[i], tolerance, tolerance, names[i] << (dtype == torch::kFloat64 ? " f64" : " f32"));
+  }
+}
+
+TEST(FusedSigmoidLinear, EqualsSigmoidOfAddmmInValuesAndGradients) {
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    torch::manual_seed(6);
+    auto options = torch::TensorOptions().dtype(dtype);
+    std::vector<torch::Tensor> x = {torch::randn({9, 7}, options), torch::randn({4, 7}, options),
+                                    torch::randn({4}, options)};
+    auto weights = torch::randn({9, 4}, options);
+    auto run = [&](bool fused) {
+      std::vector<torch::Tensor> inputs;
+      for (const auto& t : x) inputs.push_back(t.clone().requires_grad_(true));
+      auto y = fused ? fused_sigmoid_linear(inputs[0], inputs[1], inputs[2])
+                     : torch::sigmoid(torch::addmm(inputs[2], inputs[0], inputs[1].t()));
+      auto grads = torch::autograd::grad({(y * weights).sum()}, inputs);
+      grads.insert(grads.begin(), y);
+      return grads;
+    };
+    auto expected = run(false), actual = run(true);
+    const double tolerance = dtype == torch::kFloat64 ? 1e-12 : 1e-5;
+    const char* names[] = {"y", "d/dx", "d/dW", "d/db"};
+    for (size_t i = 0; i < expected.size(); ++i) EXPECT_WITHIN(actual[i], expected[i], tolerance, tolerance, names[i]);
   }
 }
 

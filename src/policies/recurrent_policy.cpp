@@ -1,5 +1,6 @@
 #include "motornet/policies/recurrent_policy.h"
 #include "fused_gru_cell.h"
+#include "fused_sigmoid_linear.h"
 
 #include <fmt/format.h>
 #include <torch/script.h>
@@ -61,12 +62,14 @@ std::string RecurrentPolicyImpl::type_name() const {
 int64_t RecurrentPolicyImpl::hidden_size() const { return options_.n_layers() * state_width(); }
 
 namespace {
-// torch's GRU cell, as one fused autograd node where it applies (CPU, float32/float64).
+// Fused single-node layers (CPU, float32/float64) where they apply; ATen's op-by-op versions elsewhere.
+bool uses_fused_layers(const torch::Tensor& x) {
+  return x.device().is_cpu() && (x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64);
+}
+
 torch::Tensor gru_cell(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& w_ih,
                        const torch::Tensor& w_hh, const torch::Tensor& b_ih, const torch::Tensor& b_hh) {
-  const auto type = h.scalar_type();
-  if (h.device().is_cpu() && (type == torch::kFloat32 || type == torch::kFloat64) && x.scalar_type() == type &&
-      w_ih.scalar_type() == type)
+  if (uses_fused_layers(h) && x.scalar_type() == h.scalar_type() && w_ih.scalar_type() == h.scalar_type())
     return fused_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh);
   return at::gru_cell(x, h, w_ih, w_hh, b_ih, b_hh);
 }
@@ -100,7 +103,8 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
       }
     }
   }
-  auto action = torch::sigmoid(torch::addmm(readout_bias_, x, readout_weight_.t()));
+  auto action = uses_fused_layers(x) ? fused_sigmoid_linear(x, readout_weight_, readout_bias_)
+                                     : torch::sigmoid(torch::addmm(readout_bias_, x, readout_weight_.t()));
   return {action, next.size() == 1 ? next[0] : torch::cat(next, 1)};
 }
 
