@@ -1,5 +1,6 @@
 // Golden parity: every effector and environment case of tests/data/golden (copied from shared/golden) reproduced within the
-// tolerances of its README, in float32 and float64.
+// tolerances of its README, in float32 and float64; both with the default kernels (fused where the models have
+// them) and with `kernels: op-by-op` (the reference path). A parameter "case@op-by-op" selects the latter.
 
 #include <gtest/gtest.h>
 
@@ -17,11 +18,29 @@ struct GoldenCase {
   Scenario scenario;
 };
 
-GoldenCase load_case(const std::string& name) {
+GoldenCase load_case(const std::string& parameter) {
+  const auto at = parameter.find('@');
+  const std::string name = parameter.substr(0, at);
   std::string text = testing::read_text(data_path("golden/" + name + ".json"));
   GoldenCase golden{nlohmann::json::parse(text), {}};
-  golden.scenario = scenario_from_config(ConfigNode::parse(text, name));
+  auto config = golden.file;
+  if (at != std::string::npos) config["scenario"]["effector"]["kernels"] = parameter.substr(at + 1);
+  golden.scenario = scenario_from_config(ConfigNode::parse(config.dump(), name));
   return golden;
+}
+
+// Every case with the default kernels and again op by op.
+std::vector<std::string> with_both_kernels(const std::vector<std::string>& cases) {
+  auto all = cases;
+  for (const auto& name : cases) all.push_back(name + "@op-by-op");
+  return all;
+}
+
+std::string test_name(const std::string& parameter) {
+  std::string name = parameter;
+  for (auto& c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return name;
 }
 
 class EffectorGolden : public ::testing::TestWithParam<std::string> {};
@@ -60,10 +79,11 @@ TEST_P(EffectorGolden, Float64Exact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Golden, EffectorGolden,
-                         ::testing::Values("pm24_relu", "freepm24_relu", "reacher_relu", "arm26_rigid",
-                                           "arm26_thelen", "arm26_mujoco", "arm26_compliant_rk4",
-                                           "arm26_loads_rk4_ministeps", "custom_arm_paths"),
-                         [](const auto& info) { return info.param; });
+                         ::testing::ValuesIn(with_both_kernels({"pm24_relu", "freepm24_relu", "reacher_relu",
+                                                                "arm26_rigid", "arm26_thelen", "arm26_mujoco",
+                                                                "arm26_compliant_rk4", "arm26_loads_rk4_ministeps",
+                                                                "custom_arm_paths"})),
+                         [](const auto& info) { return test_name(info.param); });
 
 class EnvironmentGolden : public ::testing::TestWithParam<std::string> {};
 
@@ -86,8 +106,9 @@ TEST_P(EnvironmentGolden, Float64Exact) {
   EXPECT_EQ(run.terminated_at_last_step, expected["terminated_at_last_step"].get<bool>());
 }
 
-INSTANTIATE_TEST_SUITE_P(Golden, EnvironmentGolden, ::testing::Values("env_pm24_delays", "env_arm26_delays"),
-                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Golden, EnvironmentGolden,
+                         ::testing::ValuesIn(with_both_kernels({"env_pm24_delays", "env_arm26_delays"})),
+                         [](const auto& info) { return test_name(info.param); });
 
 }  // namespace
 }  // namespace motornet
