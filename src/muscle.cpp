@@ -1,11 +1,11 @@
 #include "motornet/muscle.h"
-#include "fused/tensor_values.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
 
+#include "fused/tensor_values.h"
 #include "motornet/config.h"
 #include "motornet/error.h"
 #include "replace_buffer.h"

@@ -1,10 +1,10 @@
 #include "motornet/skeleton.h"
-#include "fused/tensor_values.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
+#include "fused/tensor_values.h"
 #include "motornet/error.h"
 #include "replace_buffer.h"
 

@@ -1,15 +1,15 @@
 #include "motornet/geometry/path_geometry.h"
-#include "../fused/tensor_values.h"
-#include "../fused/builtin_kernels.h"
-#include "motornet/skeletons/point_mass.h"
-#include <typeinfo>
 
 #include <fmt/format.h>
 
 #include <cmath>
+#include <typeinfo>
 
-#include "motornet/error.h"
+#include "../fused/builtin_kernels.h"
+#include "../fused/tensor_values.h"
 #include "../replace_buffer.h"
+#include "motornet/error.h"
+#include "motornet/skeletons/point_mass.h"
 
 namespace motornet {
 

@@ -1,12 +1,13 @@
 #include "motornet/geometry/polynomial_geometry.h"
-#include "../fused/tensor_values.h"
-#include "../fused/builtin_kernels.h"
-#include <typeinfo>
 
 #include <fmt/format.h>
 
-#include "motornet/error.h"
+#include <typeinfo>
+
+#include "../fused/builtin_kernels.h"
+#include "../fused/tensor_values.h"
 #include "../replace_buffer.h"
+#include "motornet/error.h"
 
 namespace motornet {
 

@@ -1,7 +1,9 @@
 #include "motornet/muscles/relu_muscle.h"
-#include "../fused/tensor_values.h"
-#include "../fused/builtin_kernels.h"
+
 #include <typeinfo>
+
+#include "../fused/builtin_kernels.h"
+#include "../fused/tensor_values.h"
 
 namespace motornet {
 

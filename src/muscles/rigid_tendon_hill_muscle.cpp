@@ -1,8 +1,9 @@
 #include "motornet/muscles/rigid_tendon_hill_muscle.h"
-#include "../fused/tensor_values.h"
-#include "../fused/builtin_kernels.h"
+
 #include <typeinfo>
 
+#include "../fused/builtin_kernels.h"
+#include "../fused/tensor_values.h"
 #include "kistemaker_curves.h"
 #include "motornet/error.h"
 

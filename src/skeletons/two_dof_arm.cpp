@@ -1,11 +1,11 @@
 #include "motornet/skeletons/two_dof_arm.h"
-#include "../fused/builtin_kernels.h"
-#include <typeinfo>
 
 #include <fmt/format.h>
 
 #include <cmath>
+#include <typeinfo>
 
+#include "../fused/builtin_kernels.h"
 #include "motornet/error.h"
 
 namespace motornet {
