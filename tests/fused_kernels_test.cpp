@@ -244,5 +244,18 @@ TEST(FusedSigmoidLinear, EqualsSigmoidOfAddmmInValuesAndGradients) {
   }
 }
 
+TEST(FusedKernels, DoubleBackwardIsRefusedNotSilentlyZero) {
+  auto effector = make_preset("ReluPointMass24", nullptr, EffectorOptions().kernels("fused"));
+  auto state = effector->reset(2);
+  auto action = torch::full({2, 4}, 0.5, torch::requires_grad());
+  auto next = effector->step(state, action);
+  try {
+    torch::autograd::grad({next.joint.sum()}, {action}, {}, /*retain_graph=*/true, /*create_graph=*/true);
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("op-by-op"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace motornet

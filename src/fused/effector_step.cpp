@@ -110,6 +110,9 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    // The hand-derived backward is not itself differentiable: refuse rather than return zero second derivatives.
+    TORCH_CHECK(!torch::GradMode::is_enabled(),
+                "the fused effector step has no double backward (create_graph); use effector kernels: op-by-op");
     auto saved = ctx->get_saved_variables();
     const auto &joint = saved[0], &muscle = saved[1], &geometry = saved[2], &action = saved[3],
                &endpoint_load = saved[4], &joint_load = saved[5];

@@ -25,6 +25,7 @@ class FusedGruCell : public torch::autograd::Function<FusedGruCell> {
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    TORCH_CHECK(!torch::GradMode::is_enabled(), "the fused GRU cell has no double backward (create_graph)");
     auto saved = ctx->get_saved_variables();
     const auto &input = saved[0], &h = saved[1], &w_ih = saved[2], &w_hh = saved[3], &rz = saved[4], &n = saved[5],
                &gh = saved[6];

@@ -16,6 +16,7 @@ class FusedSigmoidLinear : public torch::autograd::Function<FusedSigmoidLinear> 
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    TORCH_CHECK(!torch::GradMode::is_enabled(), "the fused sigmoid readout has no double backward (create_graph)");
     auto saved = ctx->get_saved_variables();
     const auto &input = saved[0], &weight = saved[1], &output = saved[2];
     auto grad_pre = grads[0] * output * (1 - output);  // sigmoid' = s (1 - s)
