@@ -14,6 +14,7 @@
 
 #include "motornet/distributed.h"
 #include "motornet/error.h"
+#include "motornet/threads.h"
 
 namespace motornet {
 
@@ -39,6 +40,8 @@ inline std::filesystem::path timestamped_run_directory(const std::string& config
 template <class Run>
 int run_app(const char* name, Run&& run) {
   try {
+    // LibTorch keeps its thread count (OMP_NUM_THREADS or the cores); BLAS runs on the calling thread.
+    set_num_threads(torch::get_num_threads());
     return run();
   } catch (const InputError& error) {
     std::cerr << name << ": error: " << error.what() << "\n";

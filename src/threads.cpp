@@ -8,12 +8,11 @@
 namespace motornet {
 
 void set_num_threads(int threads) {
-  threads = std::max(threads, 1);
-  torch::set_num_threads(threads);
+  torch::set_num_threads(std::max(threads, 1));
   // Looked up at run time: the BLAS behind LibTorch is chosen by Debian's alternatives, not at link time.
   using SetThreads = void (*)(int);
   if (auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
-    set_blas_threads(threads);
+    set_blas_threads(1);
 }
 
 }  // namespace motornet

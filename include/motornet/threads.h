@@ -1,12 +1,11 @@
 #pragma once
-// Thread counts for one process: LibTorch's intra-op pool and the BLAS library's own pool. Debian's
-// LibTorch calls OpenBLAS (pthreads build), whose worker threads spin and yield between the many small
-// matrix products of a recurrent network: left at the core count they cost ~15% of a training batch even
-// when torch runs on one thread (measured with perf on motornet-bench W1/W2).
+// Thread counts for one process. Debian's LibTorch calls OpenBLAS (pthreads build), whose own worker pool
+// competes with LibTorch's OpenMP pool: on motornet-bench W2 with 2 threads, a BLAS pool of 2 made a batch
+// 145-794 ms instead of 47.7 ms with 1, and even at 1 LibTorch thread its idle workers spun in sched_yield
+// (37% of the samples of a perf record). MotorNet's matrices are small, so BLAS runs on the calling thread.
 namespace motornet {
 
-// Sets both pools to `threads` (>= 1). The BLAS pool is set when the loaded BLAS is OpenBLAS; others keep
-// their own setting (e.g. OPENBLAS_NUM_THREADS / OMP_NUM_THREADS).
+// LibTorch's intra-op pool gets `threads` (>= 1); OpenBLAS, when it is the loaded BLAS, gets one thread.
 void set_num_threads(int threads);
 
 }  // namespace motornet
