@@ -122,7 +122,7 @@ TEST_P(FusedStep, EqualsOpByOpInValuesAndGradients) {
   }
 }
 
-TEST_P(FusedStep, GoldenTrajectoryUnchangedOverManySteps) {
+TEST_P(FusedStep, StaysWithTheReferenceOverFiftySteps) {
   // Fifty steps chained: the fused path must not drift away from the reference.
   const auto& c = GetParam();
   auto reference = build(c, "op-by-op", torch::kFloat64);
