@@ -11,9 +11,15 @@
 
 namespace motornet {
 
+namespace {
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+}  // namespace
+
 IntegrationMethod parse_integration_method(const std::string& name, const std::string& path) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lower = lowercase(name);
   if (lower == "euler") return IntegrationMethod::kEuler;
   if (lower == "rk4" || lower == "rungekutta4" || lower == "runge-kutta4" || lower == "runge-kutta-4")
     return IntegrationMethod::kRungeKutta4;
@@ -21,8 +27,7 @@ IntegrationMethod parse_integration_method(const std::string& name, const std::s
 }
 
 KernelChoice parse_kernel_choice(const std::string& name, const std::string& path) {
-  std::string lower = name;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string lower = lowercase(name);
   if (lower == "auto") return KernelChoice::kAuto;
   if (lower == "op-by-op" || lower == "op_by_op") return KernelChoice::kOpByOp;
   if (lower == "fused") return KernelChoice::kFused;
@@ -223,37 +228,47 @@ std::shared_ptr<const fused::StepKernels> EffectorImpl::fused_kernels() const {
   std::lock_guard<std::mutex> lock(fused_mutex_);
   std::vector<std::pair<const void*, uint32_t>> key;
   for (const auto& buffer : buffers()) key.emplace_back(buffer.data_ptr(), buffer._version());
-  if (key == fused_key_ && !(kernel_choice_ == KernelChoice::kFused && !fused_)) return fused_;
-  fused_key_ = std::move(key);
-  fused_.reset();
-
-  auto options = tensor_options();
-  std::string missing;
-  if (options.device().type() != torch::kCPU) missing = "the effector is not on the CPU";
-  else if (options.dtype() != torch::kFloat32 && options.dtype() != torch::kFloat64)
-    missing = "fused kernels compute float32 and float64 only";
-  auto kernels = std::make_shared<fused::StepKernels>();
-  if (missing.empty()) {
-    kernels->muscle = muscle_->fused_kernel();
-    kernels->skeleton = skeleton_->fused_kernel();
-    kernels->geometry = geometry_->fused_kernel();
-    if (!kernels->muscle) missing = fmt::format("the {} muscle model has no fused kernel", muscle_->type_name());
-    else if (!kernels->skeleton) missing = fmt::format("the {} skeleton has no fused kernel", skeleton_->type_name());
-    else if (!kernels->geometry)
-      missing = fmt::format("the {} on a {} has no fused kernel", geometry_->type_name(), skeleton_->type_name());
-    else if (dof() > fused::kMaxDof) missing = fmt::format("fused kernels handle at most {} dofs", fused::kMaxDof);
+  const bool never_built = !fused_ && fused_missing_.empty();
+  if (never_built || key != fused_key_) {
+    fused_key_ = std::move(key);
+    build_fused_kernels();
   }
-  if (!missing.empty()) {
+  if (!fused_)
     require(kernel_choice_ != KernelChoice::kFused, "kernels",
-            fmt::format("'fused' is not available here: {}; use 'auto' or 'op-by-op'", missing));
-    return nullptr;
+            fmt::format("'fused' is not available here: {}; use 'auto' or 'op-by-op'", fused_missing_));
+  return fused_;
+}
+
+void EffectorImpl::build_fused_kernels() const {
+  fused_.reset();
+  fused_missing_.clear();
+  auto options = tensor_options();
+  if (options.device().type() != torch::kCPU) {
+    fused_missing_ = "the effector is not on the CPU";
+    return;
   }
+  if (options.dtype() != torch::kFloat32 && options.dtype() != torch::kFloat64) {
+    fused_missing_ = "fused kernels compute float32 and float64 only";
+    return;
+  }
+  auto kernels = std::make_shared<fused::StepKernels>();
+  kernels->muscle = muscle_->fused_kernel();
+  kernels->skeleton = skeleton_->fused_kernel();
+  kernels->geometry = geometry_->fused_kernel();
+  if (!kernels->muscle)
+    fused_missing_ = fmt::format("the {} muscle model has no fused kernel", muscle_->type_name());
+  else if (!kernels->skeleton)
+    fused_missing_ = fmt::format("the {} skeleton has no fused kernel", skeleton_->type_name());
+  else if (!kernels->geometry)
+    fused_missing_ = fmt::format("the {} on a {} has no fused kernel", geometry_->type_name(), skeleton_->type_name());
+  else if (dof() > fused::kMaxDof)
+    fused_missing_ = fmt::format("fused kernels handle at most {} dofs", fused::kMaxDof);
+  if (!fused_missing_.empty()) return;
   kernels->ministep = ministep();
   kernels->n_ministeps = options_.n_ministeps();
   kernels->runge_kutta = method_ == IntegrationMethod::kRungeKutta4;
   kernels->damping = options_.damping();
   fused_ = std::move(kernels);
-  return fused_;
 }
 
 }  // namespace motornet

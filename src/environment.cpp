@@ -91,7 +91,7 @@ torch::Tensor EnvironmentImpl::proprioception(const EffectorState& state) const 
   const auto& muscle = effector_->muscle();
   if (proprioception_scale_.defined()) {
     // Length and velocity are adjacent rows: one view, one division, one reshape (fewer autograd nodes).
-    return state.muscle.narrow(1, muscle->state_row("muscle length"), 2).div(proprioception_scale_).flatten(1);
+    return state.muscle.narrow(1, proprioception_row_, 2).div(proprioception_scale_).flatten(1);
   }
   auto length = state.muscle.select(1, muscle->state_row("muscle length")) / muscle->proprioceptive_length_scale();
   auto velocity =
@@ -136,7 +136,8 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   // Per-episode constants of the step loop.
   const auto& muscle = effector_->muscle();
   proprioception_scale_ = torch::Tensor();
-  if (muscle->state_row("muscle velocity") == muscle->state_row("muscle length") + 1)
+  proprioception_row_ = muscle->state_row("muscle length");
+  if (muscle->state_row("muscle velocity") == proprioception_row_ + 1)
     proprioception_scale_ =
         torch::stack({muscle->proprioceptive_length_scale(), muscle->proprioceptive_velocity_scale()}).to(options);
   no_load_ = torch::zeros({rows, effector_->space_dim()}, options);

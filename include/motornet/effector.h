@@ -113,6 +113,8 @@ class EffectorImpl : public torch::nn::Module {
   // The fused kernels for the current parameters, or nullptr when the step runs op by op. Rebuilt when a
   // buffer changes (new values, dtype or device); throws for kFused when a model has no kernel.
   std::shared_ptr<const fused::StepKernels> fused_kernels() const;
+  // Sets fused_ (nullptr when unavailable, fused_missing_ saying why) from the models as they are now.
+  void build_fused_kernels() const;
 
   Skeleton skeleton_;
   Muscle muscle_;
@@ -124,6 +126,7 @@ class EffectorImpl : public torch::nn::Module {
   mutable std::mutex fused_mutex_;
   mutable std::vector<std::pair<const void*, uint32_t>> fused_key_;
   mutable std::shared_ptr<const fused::StepKernels> fused_;
+  mutable std::string fused_missing_;
   bool path_based_;
   std::vector<MusclePath> paths_;
   std::vector<MuscleEntry> muscles_;

@@ -113,6 +113,7 @@ class EnvironmentImpl : public torch::nn::Module {
   Trials trials_;
   EffectorState state_;
   std::deque<torch::Tensor> vision_buffer_, proprioception_buffer_, action_frames_;
+  int64_t proprioception_row_ = 0;            // the muscle-length row of the muscle state
   torch::Tensor proprioception_scale_;        // [2, M] length and velocity scales (when their rows are adjacent)
   torch::Tensor no_load_, no_action_frames_;  // zeros [B, S] and [B, 0], shared by every step of the episode
 };

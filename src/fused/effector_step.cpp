@@ -5,6 +5,9 @@
 
 #include <ATen/Parallel.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace motornet::fused {
 namespace {
 
@@ -18,36 +21,40 @@ struct KernelsHolder : torch::CustomClassHolder {
   std::shared_ptr<const StepKernels> kernels;
 };
 
-// A [B, n] view of a tensor's rows (a stride of 0 broadcasts one row) read into or written from doubles.
+// A [B, n] view of a tensor's rows (a stride of 0 broadcasts one row) read into or written from doubles. An
+// undefined tensor reads as `zeros_width` zeros per row (an absent output gradient) and ignores writes.
 template <typename T>
 struct Rows {
-  Rows() = default;
-  explicit Rows(const torch::Tensor& t)
+  explicit Rows(const torch::Tensor& t, int64_t zeros_width = 0)
       : data(t.defined() ? t.data_ptr<T>() : nullptr),
-        width(t.defined() ? t.numel() / std::max<int64_t>(t.size(0), 1) : 0),
+        width(t.defined() ? t.numel() / std::max<int64_t>(t.size(0), 1) : zeros_width),
         row_stride(t.defined() ? t.stride(0) : 0),
         column_stride(t.defined() && t.dim() == 2 ? t.stride(1) : 1) {}
   void read(int64_t b, double* out) const {
+    if (!data) return std::fill(out, out + width, 0.0);
     const T* row = data + b * row_stride;
     for (int64_t i = 0; i < width; ++i) out[i] = static_cast<double>(row[i * column_stride]);
   }
   void write(int64_t b, const double* in) const {
+    if (!data) return;
     T* row = data + b * row_stride;
     for (int64_t i = 0; i < width; ++i) row[i * column_stride] = static_cast<T>(in[i]);
   }
-  T* data = nullptr;
-  int64_t width = 0, row_stride = 0, column_stride = 1;
+  T* data;
+  int64_t width, row_stride, column_stride;
 };
 
-// A stage [joint | muscle | geometry] spread over three [B, ...] tensors.
+// A stage [joint | muscle | geometry] spread over three [B, ...] tensors (undefined ones: zeros of `layout`'s
+// widths).
 template <typename T>
 struct StageRows {
-  StageRows(const torch::Tensor& joint, const torch::Tensor& muscle, const torch::Tensor& geometry)
-      : parts{Rows<T>(joint), Rows<T>(muscle), Rows<T>(geometry)} {}
+  StageRows(const torch::Tensor& joint, const torch::Tensor& muscle, const torch::Tensor& geometry,
+            const RowLayout& layout)
+      : parts{Rows<T>(joint, layout.muscle - layout.joint), Rows<T>(muscle, layout.geometry - layout.muscle),
+              Rows<T>(geometry, layout.stage - layout.geometry)} {}
   void read(int64_t b, double* out) const {
     for (const auto& part : parts) {
-      if (part.data) part.read(b, out);
-      else std::fill(out, out + part.width, 0.0);
+      part.read(b, out);
       out += part.width;
     }
   }
@@ -58,6 +65,33 @@ struct StageRows {
     }
   }
   Rows<T> parts[3];
+};
+
+// The inputs of a step, read row by row into a task's own buffer.
+template <typename T>
+struct InputRows {
+  InputRows(const torch::Tensor& joint, const torch::Tensor& muscle, const torch::Tensor& geometry,
+            const torch::Tensor& action, const torch::Tensor& endpoint_load, const torch::Tensor& joint_load,
+            const RowLayout& layout)
+      : layout(layout),
+        stage(joint, muscle, geometry, layout),
+        action(action),
+        endpoint(endpoint_load),
+        torque(joint_load) {}
+  // Row b as a RowInput pointing into `buffer` (resized on first use); absent loads are nullptr.
+  RowInput read(int64_t b, std::vector<double>& buffer) const {
+    const auto& L = layout;
+    buffer.resize(L.stage + L.M + L.S + L.D);
+    double *x = buffer.data(), *act = x + L.stage, *fe = act + L.M, *fj = fe + L.S;
+    stage.read(b, x);
+    action.read(b, act);
+    endpoint.read(b, fe);
+    torque.read(b, fj);
+    return {x, act, endpoint.data ? fe : nullptr, torque.data ? fj : nullptr};
+  }
+  RowLayout layout;
+  StageRows<T> stage;
+  Rows<T> action, endpoint, torque;
 };
 
 // Custom autograd functions cannot take undefined tensors: an absent load travels as an empty tensor.
@@ -86,23 +120,18 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep> {
     auto next_joint = torch::empty_like(joint), next_muscle = torch::empty_like(muscle),
          next_geometry = torch::empty_like(geometry);
     auto cartesian = torch::empty({B, 2 * holder->kernels->skeleton->space_dim()}, joint.options());
+    const RowLayout layout(*holder->kernels);
     AT_DISPATCH_FLOATING_TYPES(joint.scalar_type(), "fused_effector_step", [&] {
-      StageRows<scalar_t> in(joint, muscle, geometry), out(next_joint, next_muscle, next_geometry);
-      Rows<scalar_t> actions(action), endpoint(endpoint_load), torque(joint_load), cartesian_rows(cartesian);
+      InputRows<scalar_t> in(joint, muscle, geometry, action, endpoint_load, joint_load, layout);
+      StageRows<scalar_t> out(next_joint, next_muscle, next_geometry, layout);
+      Rows<scalar_t> cartesian_rows(cartesian);
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
         RowStep step(*holder->kernels);
-        const auto& L = step.layout();
-        std::vector<double> buffer(2 * L.stage + L.M + L.S + L.D + 2 * L.S);
-        double *stage = buffer.data(), *next = stage + L.stage, *act = next + L.stage, *fe = act + L.M,
-               *fj = fe + L.S, *cart = fj + L.D;
+        std::vector<double> input, next(layout.stage), cart(2 * layout.S);
         for (int64_t b = begin; b < end; ++b) {
-          in.read(b, stage);
-          actions.read(b, act);
-          if (endpoint.data) endpoint.read(b, fe);
-          if (torque.data) torque.read(b, fj);
-          step.forward({stage, act, endpoint.data ? fe : nullptr, torque.data ? fj : nullptr}, next, cart);
-          out.write(b, next);
-          cartesian_rows.write(b, cart);
+          step.forward(in.read(b, input), next.data(), cart.data());
+          out.write(b, next.data());
+          cartesian_rows.write(b, cart.data());
         }
       });
     });
@@ -128,34 +157,28 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep> {
     auto out_joint = contiguous_or_undefined(grads[0]), out_cartesian = contiguous_or_undefined(grads[1]),
          out_muscle = contiguous_or_undefined(grads[2]), out_geometry = contiguous_or_undefined(grads[3]);
 
+    const RowLayout layout(*kernels);
     AT_DISPATCH_FLOATING_TYPES(joint.scalar_type(), "fused_effector_step_backward", [&] {
-      StageRows<scalar_t> in(joint, muscle, geometry), grad_out(out_joint, out_muscle, out_geometry),
-          grad_in(grad_joint, grad_muscle, grad_geometry);
-      // Undefined output gradients are zero: give those parts their widths for reading.
-      for (int i = 0; i < 3; ++i) grad_out.parts[i].width = in.parts[i].width;
-      Rows<scalar_t> actions(action), endpoint(endpoint_load), torque(joint_load), grad_cart(out_cartesian),
-          grad_act(grad_action), grad_fe(grad_endpoint), grad_fj(grad_torque);
+      InputRows<scalar_t> in(joint, muscle, geometry, action, endpoint_load, joint_load, layout);
+      // Undefined output gradients read as zeros; gradients of absent loads are not written.
+      StageRows<scalar_t> grad_out(out_joint, out_muscle, out_geometry, layout),
+          grad_in(grad_joint, grad_muscle, grad_geometry, layout);
+      Rows<scalar_t> grad_cart(out_cartesian, 2 * layout.S), grad_act(grad_action), grad_fe(grad_endpoint),
+          grad_fj(grad_torque);
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
         RowStep step(*kernels);
-        const auto& L = step.layout();
-        std::vector<double> buffer(3 * L.stage + 2 * L.M + 2 * L.S + 2 * L.D + 2 * L.S);
-        double *stage = buffer.data(), *grad_next = stage + L.stage, *grad_stage = grad_next + L.stage,
-               *act = grad_stage + L.stage, *grad_a = act + L.M, *fe = grad_a + L.M, *grad_e = fe + L.S,
-               *fj = grad_e + L.S, *grad_j = fj + L.D, *grad_c = grad_j + L.D;
+        const auto& L = layout;
+        std::vector<double> input, grad_next(L.stage), grad_c(2 * L.S), grad_stage(L.stage), grad_a(L.M),
+            grad_e(L.S), grad_j(L.D);
         for (int64_t b = begin; b < end; ++b) {
-          in.read(b, stage);
-          actions.read(b, act);
-          if (endpoint.data) endpoint.read(b, fe);
-          if (torque.data) torque.read(b, fj);
-          grad_out.read(b, grad_next);
-          if (grad_cart.data) grad_cart.read(b, grad_c);
-          else std::fill(grad_c, grad_c + 2 * L.S, 0.0);
-          step.backward({stage, act, endpoint.data ? fe : nullptr, torque.data ? fj : nullptr}, grad_next, grad_c,
-                        grad_stage, grad_a, grad_e, grad_j);
-          grad_in.write(b, grad_stage);
-          grad_act.write(b, grad_a);
-          if (grad_fe.data) grad_fe.write(b, grad_e);
-          if (grad_fj.data) grad_fj.write(b, grad_j);
+          grad_out.read(b, grad_next.data());
+          grad_cart.read(b, grad_c.data());
+          step.backward(in.read(b, input), grad_next.data(), grad_c.data(), grad_stage.data(), grad_a.data(),
+                        grad_e.data(), grad_j.data());
+          grad_in.write(b, grad_stage.data());
+          grad_act.write(b, grad_a.data());
+          grad_fe.write(b, grad_e.data());
+          grad_fj.write(b, grad_j.data());
         }
       });
     });

@@ -89,8 +89,7 @@ class RigidTendonHillKernel final : public MuscleKernel {
       double grad_ln = x.flce_raw >= k::kFlceMin ? grad_flce * (-2.0 * x.ln + 2.0) / k::kWidthSquared : 0.0;
       // flpe = k_pe max((l - l_pe)/l_ce, 0)²
       if (x.stretch_raw >= 0.0)
-        grad_length += grad_flpe * 2.0 * p_.passive_stiffness[m] * std::max(x.stretch_raw, 0.0) /
-                       p_.optimal_muscle_length[m];
+        grad_length += grad_flpe * 2.0 * p_.passive_stiffness[m] * x.stretch_raw / p_.optimal_muscle_length[m];
       grad_length += grad_ln / p_.optimal_muscle_length[m];
       // vs = min(vn, 0), vl = max(vn, 0), vn = v / v_max
       double grad_vn = (x.vn <= 0.0 ? grad_vs : 0.0) + (x.vn >= 0.0 ? grad_vl : 0.0);

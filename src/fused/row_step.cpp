@@ -14,10 +14,11 @@ RowLayout::RowLayout(int64_t dof, int64_t space_dim, int64_t n_states, int64_t n
   derivative = D + ND * M;
 }
 
-RowStep::RowStep(StepKernels kernels)
-    : k_(std::move(kernels)),
-      layout_(k_.skeleton->dof(), k_.skeleton->space_dim(), k_.muscle->n_states(), k_.muscle->n_muscles(),
-              k_.muscle->n_derivatives()) {
+RowLayout::RowLayout(const StepKernels& k)
+    : RowLayout(k.skeleton->dof(), k.skeleton->space_dim(), k.muscle->n_states(), k.muscle->n_muscles(),
+                k.muscle->n_derivatives()) {}
+
+RowStep::RowStep(StepKernels kernels) : k_(std::move(kernels)), layout_(k_) {
   if (layout_.D > kMaxDof) throw std::invalid_argument("RowStep: too many dofs");
   if (k_.n_ministeps < 1) throw std::invalid_argument("RowStep: n_ministeps must be at least 1");
   stages_per_ministep_ = k_.runge_kutta ? 4 : 1;       // s, then RK4's t2, t3, t4
@@ -25,26 +26,30 @@ RowStep::RowStep(StepKernels kernels)
   const auto& L = layout_;
   tape_stages_.resize(k_.n_ministeps * stages_per_ministep_ * L.stage);
   tape_derivatives_.resize(k_.n_ministeps * derivatives_per_ministep_ * L.derivative);
-  // e, grad e | tau, grad tau | next joint, its gradient | two stage gradients, an RK4 stage gradient |
-  // five derivative gradients
-  scratch_.resize(2 * L.M + 2 * L.D + 4 * L.D + 3 * L.stage + 5 * L.derivative);
+  // e, grad e | next joint, its gradient | two stage gradients, an RK4 stage gradient | five derivative gradients
+  scratch_.resize(2 * L.M + 4 * L.D + 3 * L.stage + 5 * L.derivative);
 }
 
 void RowStep::excitation(const double* action, double* e) const {
   for (int64_t m = 0; m < layout_.M; ++m) e[m] = std::clamp(action[m], k_.muscle->min_activation(m), 1.0);
 }
 
-void RowStep::derivative(const double* e, const double* stage, const RowInput& in, double* k) const {
+void RowStep::torque(const double* stage, const RowInput& in, double* tau) const {
   // SPEC §2: tau = -sum_m force_m moment_{d,m} + joint_load - damping q'.
   const auto& L = layout_;
   const double* force = stage + L.muscle + k_.muscle->force_row() * L.M;
   const double* moments = stage + L.geometry + 2 * L.M;
-  double tau[kMaxDof];
   for (int64_t d = 0; d < L.D; ++d) {
     double sum = 0.0;
     for (int64_t m = 0; m < L.M; ++m) sum += moments[d * L.M + m] * force[m];
     tau[d] = -sum + (in.joint_load ? in.joint_load[d] : 0.0) - k_.damping * stage[L.D + d];
   }
+}
+
+void RowStep::derivative(const double* e, const double* stage, const RowInput& in, double* k) const {
+  const auto& L = layout_;
+  double tau[kMaxDof];
+  torque(stage, in, tau);
   k_.muscle->ode(e, stage + L.muscle, k + L.muscle_derivative);
   k_.skeleton->ode(tau, stage + L.joint, in.endpoint_load, k + L.acceleration);
 }
@@ -55,13 +60,8 @@ void RowStep::derivative_vjp(const double* e, const double* stage, const RowInpu
   const auto& L = layout_;
   const double* force = stage + L.muscle + k_.muscle->force_row() * L.M;
   const double* moments = stage + L.geometry + 2 * L.M;
-  double tau[kMaxDof], grad_tau[kMaxDof];
-  for (int64_t d = 0; d < L.D; ++d) {
-    double sum = 0.0;
-    for (int64_t m = 0; m < L.M; ++m) sum += moments[d * L.M + m] * force[m];
-    tau[d] = -sum + (in.joint_load ? in.joint_load[d] : 0.0) - k_.damping * stage[L.D + d];
-    grad_tau[d] = 0.0;
-  }
+  double tau[kMaxDof], grad_tau[kMaxDof] = {};
+  torque(stage, in, tau);
   k_.muscle->ode_vjp(e, stage + L.muscle, grad_k + L.muscle_derivative, grad_e, grad_stage + L.muscle);
   k_.skeleton->ode_vjp(tau, stage + L.joint, in.endpoint_load, grad_k + L.acceleration, grad_tau,
                        grad_stage + L.joint, grad_endpoint_load);
@@ -88,7 +88,7 @@ void RowStep::integrate(double h, const double* k, const double* stage, double* 
 void RowStep::integrate_vjp(double h, const double* k, const double* stage, const double* grad_next, double* grad_k,
                             double* grad_stage) {
   const auto& L = layout_;
-  double* next_joint = scratch_.data() + 2 * L.M + 2 * L.D;
+  double* next_joint = scratch_.data() + 2 * L.M;
   double* grad_next_joint = next_joint + 2 * L.D;
   k_.skeleton->integrate(h, k + L.acceleration, stage + L.joint, next_joint);
   std::copy(grad_next + L.joint, grad_next + L.joint + 2 * L.D, grad_next_joint);
@@ -146,7 +146,7 @@ void RowStep::backward(const RowInput& in, const double* grad_next_stage, const 
   const double h = k_.ministep;
   double* e = scratch_.data();
   double* grad_e = e + L.M;
-  double* grad_current = scratch_.data() + 2 * L.M + 6 * L.D;  // gradient of the stage after ministep i
+  double* grad_current = scratch_.data() + 2 * L.M + 4 * L.D;  // gradient of the stage after ministep i
   double* grad_previous = grad_current + L.stage;               // ... and before it
   double* grad_t = grad_previous + L.stage;                     // of an RK4 intermediate stage
   double* grad_k = grad_t + L.stage;                            // of k1..k4 and their combination

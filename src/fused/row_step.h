@@ -24,6 +24,8 @@ struct StepKernels {
 // Where each part of a row lives in the flat arrays RowStep works on.
 struct RowLayout {
   RowLayout(int64_t dof, int64_t space_dim, int64_t n_states, int64_t n_muscles, int64_t n_derivatives);
+  // The layout of a step with these kernels.
+  explicit RowLayout(const StepKernels& kernels);
   int64_t D, S, K, M, ND;
   int64_t joint = 0, muscle, geometry, stage;  // offsets in a stage [joint | muscle | geometry] and its size
   int64_t acceleration = 0, muscle_derivative, derivative;  // offsets in a derivative [acc | d muscle] and its size
@@ -51,6 +53,8 @@ class RowStep {
 
  private:
   void excitation(const double* action, double* e) const;
+  // Generalized forces [D] on the joints at a stage.
+  void torque(const double* stage, const RowInput& in, double* tau) const;
   void derivative(const double* e, const double* stage, const RowInput& in, double* k) const;
   void derivative_vjp(const double* e, const double* stage, const RowInput& in, const double* grad_k,
                       double* grad_stage, double* grad_e, double* grad_endpoint_load, double* grad_joint_load);

@@ -92,8 +92,7 @@ std::shared_ptr<const fused::GeometryKernel> PathGeometryImpl::fused_kernel() co
   fused::PointMassPath path;
   path.space_dim = skeleton_->space_dim();
   path.n_muscles = n_muscles_;
-  auto coordinates = fused::rows(coordinates_.t());
-  path.coordinates = coordinates;
+  path.coordinates = fused::rows(coordinates_.t());
   auto bodies = fixation_body_.contiguous();
   path.body.assign(bodies.data_ptr<int64_t>(), bodies.data_ptr<int64_t>() + bodies.numel());
   auto starts = segment_start_.contiguous();

@@ -1,10 +1,10 @@
 #include "motornet/policies/recurrent_policy.h"
-#include "fused_gru_cell.h"
-#include "fused_sigmoid_linear.h"
 
 #include <fmt/format.h>
 #include <torch/script.h>
 
+#include "fused_gru_cell.h"
+#include "fused_sigmoid_linear.h"
 #include "motornet/error.h"
 
 namespace motornet {
