@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "fused/senses.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -87,6 +88,24 @@ torch::Tensor EnvironmentImpl::with_noise(const torch::Tensor& value, double sig
   return value + sigma * noise(value);
 }
 
+std::pair<torch::Tensor, torch::Tensor> EnvironmentImpl::sense(const EffectorState& state) {
+  fused::SensesOptions fused_options;
+  fused_options.length_row = proprioception_row_;
+  fused_options.scale = proprioception_scale_;
+  fused_options.vision_sigma = deterministic_ ? 0.0 : options_.vision_noise();
+  fused_options.proprioception_sigma = deterministic_ ? 0.0 : options_.proprioception_noise();
+  if (!fused::senses_apply(state.cartesian, state.muscle, fused_options))
+    return {with_noise(state.fingertip(), options_.vision_noise()),
+            with_noise(proprioception(state), options_.proprioception_noise())};
+  // The same draws, in the same order, as the op-by-op senses take them.
+  const int64_t B = state.cartesian.size(0), M = state.muscle.size(2);
+  const auto options = state.cartesian.options().requires_grad(false);
+  torch::Tensor vision_draws, proprio_draws;
+  if (fused_options.vision_sigma != 0.0) vision_draws = streams_.normal(B, {state.cartesian.size(1) / 2}, options);
+  if (fused_options.proprioception_sigma != 0.0) proprio_draws = streams_.normal(B, {2 * M}, options);
+  return fused::senses(state.cartesian, state.muscle, vision_draws, proprio_draws, fused_options);
+}
+
 torch::Tensor EnvironmentImpl::proprioception(const EffectorState& state) const {
   const auto& muscle = effector_->muscle();
   if (proprioception_scale_.defined()) {
@@ -142,9 +161,10 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
         torch::stack({muscle->proprioceptive_length_scale(), muscle->proprioceptive_velocity_scale()}).to(options);
   no_load_ = torch::zeros({rows, effector_->space_dim()}, options);
   no_action_frames_ = torch::zeros({rows, 0}, options);
+  goal_steps_ = trials_.goal.unbind(1);  // one view per step, taken once
+  input_steps_ = trials_.inputs.unbind(1);
   auto fingertip = state_.fingertip();
-  auto vision = with_noise(fingertip, options_.vision_noise());
-  auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
+  auto [vision, proprio] = sense(state_);
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
   action_frames_.assign(options_.action_frame_stacking(), torch::zeros({rows, effector_->n_muscles()}, options));
@@ -168,7 +188,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
                        action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing");
   });
   const auto options = effector_->tensor_options();
-  auto given = action.to(options);
+  auto given = action.dtype() == options.dtype() && action.device() == options.device() ? action : action.to(options);
   auto noisy = with_noise(given, options_.action_noise());
 
   // Forces on the hand from the state at the start of the step.
@@ -183,8 +203,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   ++t_;
 
   auto fingertip = state_.fingertip();
-  auto vision = with_noise(fingertip, options_.vision_noise());
-  auto proprio = with_noise(proprioception(state_), options_.proprioception_noise());
+  auto [vision, proprio] = sense(state_);
   vision_buffer_.pop_front();
   vision_buffer_.push_back(vision);
   proprioception_buffer_.pop_front();
@@ -210,7 +229,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
 StepInfo EnvironmentImpl::info_for(const EffectorState& state) const {
   StepInfo info;
   info.states = state;
-  info.goal = trials_.goal.select(1, t_);
+  info.goal = goal_steps_.at(t_);
   info.step = t_;
   return info;
 }
@@ -218,7 +237,7 @@ StepInfo EnvironmentImpl::info_for(const EffectorState& state) const {
 torch::Tensor EnvironmentImpl::current_observation() {
   // SPEC §7: after step t the delayed channels carry the value of step max(t - k + 1, 0): the front of a
   // buffer of the last k values. The task's inputs (cues, targets) are seen through the vision delay.
-  auto inputs = trials_.inputs.select(1, std::max<int64_t>(t_ - vision_lag_ + 1, 0));
+  const auto& inputs = input_steps_.at(std::max<int64_t>(t_ - vision_lag_ + 1, 0));
   std::vector<torch::Tensor> frames(action_frames_.begin(), action_frames_.end());
   auto stacked = frames.empty() ? no_action_frames_ : frames.size() == 1 ? frames[0] : torch::cat(frames, 1);
   return observe(inputs, vision_buffer_.front(), proprioception_buffer_.front(), stacked);
@@ -228,13 +247,13 @@ torch::Tensor EnvironmentImpl::observe(const torch::Tensor& task_inputs, const t
                                        const torch::Tensor& proprioception, const torch::Tensor& action_frames) {
   const auto& obs_noise = options_.obs_noise();
   if (obs_noise.size() == 1 && (deterministic_ || obs_noise[0] == 0.0))
-    return torch::cat({task_inputs, vision, proprioception, action_frames}, 1);  // one node
-  auto senses = torch::cat({vision, proprioception, action_frames}, 1);
+    return fused::concat_columns({task_inputs, vision, proprioception, action_frames});  // one node
+  auto senses = fused::concat_columns({vision, proprioception, action_frames});
   if (obs_noise.size() == 1) {
     // One value: noise on the senses; the task's part (the goal, cues) stays noise free (SPEC §7).
-    return torch::cat({task_inputs, with_noise(senses, obs_noise[0])}, 1);
+    return fused::concat_columns({task_inputs, with_noise(senses, obs_noise[0])});
   }
-  auto observation = torch::cat({task_inputs, senses}, 1);
+  auto observation = fused::concat_columns({task_inputs, senses});
   if (deterministic_) return observation;
   auto sigma = torch::tensor(obs_noise, torch::kFloat64).to(observation.options());
   return observation + sigma * noise(observation);

@@ -26,21 +26,18 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
   auto result = environment.reset(reset);
   policy.start_episode();
   auto hidden = policy.initial_hidden(result.observation.size(0));
-  std::vector<torch::Tensor> fingertip, velocity, goal, activation, force, hiddens, action, joint;
-  std::vector<torch::Tensor> cartesian, muscle_states, geometry, observation;
+  // Whole states are kept per step and stacked once: the series below are views of the stacks (a per-step slice
+  // would cost an autograd node per step and series).
+  std::vector<torch::Tensor> goal, hiddens, action, joint, cartesian, muscle_states, geometry, observation;
   auto record = [&](const StepResult& step) {
     const auto& states = step.info.states;
+    cartesian.push_back(states.cartesian);
+    muscle_states.push_back(states.muscle);
     if (full) {
-      cartesian.push_back(states.cartesian);
-      muscle_states.push_back(states.muscle);
       geometry.push_back(states.geometry);
       observation.push_back(step.observation);
     }
-    fingertip.push_back(step.info.fingertip.defined() ? step.info.fingertip : states.cartesian.narrow(1, 0, S));
-    velocity.push_back(states.cartesian.narrow(1, S, S));
     goal.push_back(step.info.goal);
-    activation.push_back(states.muscle.select(1, 0));
-    force.push_back(states.muscle.select(1, force_row));
     joint.push_back(states.joint);
   };
   record(result);
@@ -54,11 +51,12 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
     action.push_back(act);
   }
   EpisodeRecord episode;
-  episode.fingertip = torch::stack(fingertip, 1);
-  episode.hand_velocity = torch::stack(velocity, 1);
+  auto all_cartesian = torch::stack(cartesian, 1), all_muscle = torch::stack(muscle_states, 1);
+  episode.fingertip = all_cartesian.narrow(2, 0, S);
+  episode.hand_velocity = all_cartesian.narrow(2, S, S);
   episode.goal = torch::stack(goal, 1);
-  episode.activation = torch::stack(activation, 1);
-  episode.force = torch::stack(force, 1);
+  episode.activation = all_muscle.select(2, 0);
+  episode.force = all_muscle.select(2, force_row);
   episode.hidden = torch::stack(hiddens, 1);
   episode.action = torch::stack(action, 1);
   episode.joint = torch::stack(joint, 1);
@@ -68,8 +66,8 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
                                     : torch::ones({effector->n_muscles()}, effector->tensor_options());
   episode.timestep = environment.timestep();
   if (full) {
-    episode.cartesian = torch::stack(cartesian, 1);
-    episode.muscle = torch::stack(muscle_states, 1);
+    episode.cartesian = all_cartesian;
+    episode.muscle = all_muscle;
     episode.geometry = torch::stack(geometry, 1);
     episode.observation = torch::stack(observation, 1);
   }

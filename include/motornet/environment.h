@@ -95,6 +95,8 @@ class EnvironmentImpl : public torch::nn::Module {
   // Standard normal draws shaped like `like`, row blocks from the environment's streams.
   torch::Tensor noise(const torch::Tensor& like);
   torch::Tensor proprioception(const EffectorState& state) const;
+  // (vision, proprioception) of a state, each with its noise: one fused node on the CPU.
+  std::pair<torch::Tensor, torch::Tensor> sense(const EffectorState& state);
   StepInfo info_for(const EffectorState& state) const;
 
  private:
@@ -116,6 +118,7 @@ class EnvironmentImpl : public torch::nn::Module {
   int64_t proprioception_row_ = 0;            // the muscle-length row of the muscle state
   torch::Tensor proprioception_scale_;        // [2, M] length and velocity scales (when their rows are adjacent)
   torch::Tensor no_load_, no_action_frames_;  // zeros [B, S] and [B, 0], shared by every step of the episode
+  std::vector<torch::Tensor> goal_steps_, input_steps_;  // the trials' goal and inputs, a view per step
 };
 TORCH_MODULE(Environment);
 

@@ -5,6 +5,7 @@
 
 #include "fused_gru_cell.h"
 #include "fused_sigmoid_linear.h"
+#include "gru_policy_step.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -86,6 +87,13 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
                  return fmt::format("expected [{}, {}], got {}", observation.size(0), hidden_size(),
                                     fmt::join(hidden.sizes(), "x"));
                });
+  if (options_.cell() == CellType::kGru && options_.n_layers() == 1) {
+    const GruPolicyWeights weights{w_ih_[0], w_hh_[0], b_ih_[0], b_hh_[0], readout_weight_, readout_bias_};
+    if (GruPolicyStepper::applies(observation, hidden, weights)) {
+      if (!gru_stepper_) gru_stepper_ = std::make_shared<GruPolicyStepper>();
+      return gru_stepper_->step(observation, hidden, hidden_noise_sample(hidden), weights);
+    }
+  }
   torch::Tensor x = observation;
   std::vector<torch::Tensor> next;
   for (int64_t layer = 0; layer < options_.n_layers(); ++layer) {

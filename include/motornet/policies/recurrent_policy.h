@@ -42,6 +42,8 @@ class RecurrentPolicyImpl : public PolicyImpl {
   RecurrentPolicyOptions options_;
   std::vector<torch::Tensor> w_ih_, w_hh_, b_ih_, b_hh_;
   torch::Tensor readout_weight_, readout_bias_;
+  // One-layer GRUs on the CPU step through one fused node per time step (src/policies/gru_policy_step.h).
+  std::shared_ptr<class GruPolicyStepper> gru_stepper_;
 };
 TORCH_MODULE(RecurrentPolicy);
 
