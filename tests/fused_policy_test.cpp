@@ -1,0 +1,269 @@
+// The fused GRU policy step, the fused senses and column concatenation, and the raw numeric helpers they use,
+// each held equal to the op-by-op ATen computation they replace.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+#include "../src/fused/senses.h"
+#include "../src/numeric/activations.h"
+#include "../src/numeric/row_major_gemm.h"
+#include "../src/policies/gru_policy_step.h"
+#include "test_support.h"
+
+namespace motornet {
+namespace {
+
+constexpr int64_t B = 9, I = 7, H = 5, M = 4, T = 6;
+
+struct Leaves {
+  GruPolicyWeights weights;
+  std::vector<torch::Tensor> inputs;  // x_0 .. x_{T-1}
+  torch::Tensor h0;
+  std::vector<torch::Tensor> noise;  // per step, or empty
+
+  std::vector<torch::Tensor> all() const {
+    std::vector<torch::Tensor> out = {weights.w_ih, weights.w_hh, weights.b_ih, weights.b_hh, weights.w_out,
+                                      weights.b_out, h0};
+    out.insert(out.end(), inputs.begin(), inputs.end());
+    return out;
+  }
+};
+
+// Fresh leaves with the same values for every run (seeded), all requiring gradients unless told otherwise.
+Leaves make_leaves(torch::Dtype dtype, bool with_noise, bool weights_require_grad = true) {
+  torch::manual_seed(11);
+  auto options = torch::TensorOptions().dtype(dtype);
+  Leaves leaves;
+  auto weight = [&](std::initializer_list<int64_t> shape) {
+    return (0.6 * torch::randn(shape, options)).requires_grad_(weights_require_grad);
+  };
+  leaves.weights = {weight({3 * H, I}), weight({3 * H, H}), weight({3 * H}), weight({3 * H}), weight({M, H}),
+                    weight({M})};
+  for (int64_t t = 0; t < T; ++t) leaves.inputs.push_back(torch::randn({B, I}, options).requires_grad_(true));
+  leaves.h0 = torch::randn({B, H}, options).requires_grad_(true);
+  if (with_noise)
+    for (int64_t t = 0; t < T; ++t) leaves.noise.push_back(0.1 * torch::randn({B, H}, options));
+  return leaves;
+}
+
+// One policy step op by op: what RecurrentPolicy computed before the fused step (and still does elsewhere).
+std::pair<torch::Tensor, torch::Tensor> reference_step(const Leaves& l, int64_t t, const torch::Tensor& h) {
+  auto next = at::gru_cell(l.inputs[t], h, l.weights.w_ih, l.weights.w_hh, l.weights.b_ih, l.weights.b_hh);
+  if (!l.noise.empty()) next = next + l.noise[t];
+  return {torch::sigmoid(torch::addmm(l.weights.b_out, next, l.weights.w_out.t())), next};
+}
+
+// A T-step rollout and a loss on every action and the last hidden state; `detach_at` cuts the hidden chain.
+torch::Tensor rollout_loss(const Leaves& l, bool fused, int64_t detach_at = -1,
+                           std::vector<torch::Tensor>* outputs = nullptr) {
+  GruPolicyStepper stepper;
+  torch::manual_seed(3);
+  auto action_weights = torch::randn({T, B, M}, l.h0.options().requires_grad(false));
+  auto hidden_weights = torch::randn({B, H}, l.h0.options().requires_grad(false));
+  auto h = l.h0;
+  torch::Tensor loss = torch::zeros({}, l.h0.options());
+  for (int64_t t = 0; t < T; ++t) {
+    if (t == detach_at) h = h.detach();
+    auto [action, next] =
+        fused ? stepper.step(l.inputs[t], h, l.noise.empty() ? torch::Tensor() : l.noise[t], l.weights)
+              : reference_step(l, t, h);
+    h = next;
+    loss = loss + (action * action_weights[t]).sum();
+    if (outputs) {
+      outputs->push_back(action);
+      outputs->push_back(next);
+    }
+  }
+  return loss + (h * hidden_weights).sum();
+}
+
+double tolerance(torch::Dtype dtype) { return dtype == torch::kFloat64 ? 1e-12 : 2e-5; }
+const char* name(torch::Dtype dtype) { return dtype == torch::kFloat64 ? " f64" : " f32"; }
+
+TEST(GruPolicyStep, AChainEqualsOpByOpInValuesAndGradients) {
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    for (bool noise : {false, true}) {
+      std::vector<torch::Tensor> expected_out, actual_out;
+      auto expected_leaves = make_leaves(dtype, noise), actual_leaves = make_leaves(dtype, noise);
+      auto expected = torch::autograd::grad({rollout_loss(expected_leaves, false, -1, &expected_out)},
+                                            expected_leaves.all());
+      auto actual = torch::autograd::grad({rollout_loss(actual_leaves, true, -1, &actual_out)}, actual_leaves.all());
+      ASSERT_EQ(actual_out.size(), expected_out.size());
+      for (size_t i = 0; i < expected_out.size(); ++i)
+        EXPECT_WITHIN(actual_out[i], expected_out[i], tolerance(dtype), tolerance(dtype),
+                      (i % 2 ? "hidden" : "action") << " of step " << i / 2 << name(dtype) << " noise " << noise);
+      for (size_t i = 0; i < expected.size(); ++i)
+        EXPECT_WITHIN(actual[i], expected[i], tolerance(dtype), tolerance(dtype),
+                      "gradient of leaf " << i << name(dtype) << " noise " << noise);
+    }
+  }
+}
+
+TEST(GruPolicyStep, ADetachedHiddenStateStartsANewChain) {
+  auto expected_leaves = make_leaves(torch::kFloat64, false), actual_leaves = make_leaves(torch::kFloat64, false);
+  auto expected = torch::autograd::grad({rollout_loss(expected_leaves, false, 3)}, expected_leaves.all(), {}, true,
+                                        false, /*allow_unused=*/true);
+  auto actual = torch::autograd::grad({rollout_loss(actual_leaves, true, 3)}, actual_leaves.all(), {}, true, false,
+                                      /*allow_unused=*/true);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(actual[i].defined(), expected[i].defined()) << "leaf " << i;
+    if (expected[i].defined()) EXPECT_WITHIN(actual[i], expected[i], 1e-12, 1e-12, "gradient of leaf " << i);
+  }
+}
+
+TEST(GruPolicyStep, ARetainedGraphGivesTheSameWeightGradientsOnEveryBackward) {
+  auto leaves = make_leaves(torch::kFloat64, true);
+  auto loss = rollout_loss(leaves, true);
+  loss.backward({}, /*retain_graph=*/true);
+  auto first = leaves.weights.w_hh.grad().clone();
+  loss.backward();
+  EXPECT_WITHIN(leaves.weights.w_hh.grad(), 2 * first, 1e-12, 1e-12, "accumulated over two backwards");
+}
+
+TEST(GruPolicyStep, InputOnlyGradientsLeaveNoStaleWeightGradientBehind) {
+  // A backward that asks only for an input's gradient runs the steps but not the collector; the weight
+  // gradients of a later backward must not include anything from it.
+  auto expected_leaves = make_leaves(torch::kFloat64, false), actual_leaves = make_leaves(torch::kFloat64, false);
+  rollout_loss(expected_leaves, false).backward();
+  auto loss = rollout_loss(actual_leaves, true);
+  torch::autograd::grad({loss}, {actual_leaves.inputs[0]}, {}, /*retain_graph=*/true);
+  loss.backward();
+  EXPECT_WITHIN(actual_leaves.weights.w_ih.grad(), expected_leaves.weights.w_ih.grad(), 1e-12, 1e-12, "dW_ih");
+  EXPECT_WITHIN(actual_leaves.weights.b_out.grad(), expected_leaves.weights.b_out.grad(), 1e-12, 1e-12, "db_out");
+}
+
+TEST(GruPolicyStep, FrozenWeightsStillGiveInputGradients) {
+  auto expected_leaves = make_leaves(torch::kFloat64, false, false), actual_leaves = make_leaves(torch::kFloat64, false, false);
+  auto expected = torch::autograd::grad({rollout_loss(expected_leaves, false)}, {expected_leaves.inputs[0], expected_leaves.h0});
+  auto actual = torch::autograd::grad({rollout_loss(actual_leaves, true)}, {actual_leaves.inputs[0], actual_leaves.h0});
+  EXPECT_WITHIN(actual[0], expected[0], 1e-12, 1e-12, "d/dx_0");
+  EXPECT_WITHIN(actual[1], expected[1], 1e-12, 1e-12, "d/dh_0");
+}
+
+TEST(GruPolicyStep, InterleavedEpisodesKeepTheirGradientsApart) {
+  // Two rollouts stepped alternately through one stepper, each loss differentiated on its own.
+  auto a = make_leaves(torch::kFloat64, false), b = make_leaves(torch::kFloat64, false);
+  b.weights = a.weights;  // shared weights, different inputs
+  for (auto& x : b.inputs) x = (x * 0.5).detach().requires_grad_(true);
+  GruPolicyStepper stepper;
+  auto ha = a.h0, hb = b.h0;
+  for (int64_t t = 0; t < T; ++t) {
+    ha = stepper.step(a.inputs[t], ha, {}, a.weights).second;
+    hb = stepper.step(b.inputs[t], hb, {}, b.weights).second;
+  }
+  auto actual = torch::autograd::grad({ha.sum()}, {a.weights.w_ih, a.weights.b_hh});
+  auto href = a.h0;
+  for (int64_t t = 0; t < T; ++t) href = reference_step(a, t, href).second;
+  auto expected = torch::autograd::grad({href.sum()}, {a.weights.w_ih, a.weights.b_hh});
+  EXPECT_WITHIN(actual[0], expected[0], 1e-12, 1e-12, "dW_ih of episode a");
+  EXPECT_WITHIN(actual[1], expected[1], 1e-12, 1e-12, "db_hh of episode a");
+}
+
+TEST(GruPolicyStep, DoubleBackwardIsRefused) {
+  auto leaves = make_leaves(torch::kFloat64, false);
+  auto loss = rollout_loss(leaves, true);
+  EXPECT_THROW(torch::autograd::grad({loss}, {leaves.h0}, {}, true, /*create_graph=*/true), c10::Error);
+}
+
+TEST(RowMajorGemm, MatchesPlainLoopsForEveryTransposition) {
+  ASSERT_TRUE(numeric::has_blas()) << "LibTorch's BLAS was not found: the fused policy step would run on loops";
+  torch::manual_seed(2);
+  const int64_t m = 5, n = 7, k = 3;
+  for (bool ta : {false, true}) {
+    for (bool tb : {false, true}) {
+      auto a = ta ? torch::randn({k, m}, torch::kFloat64) : torch::randn({m, k}, torch::kFloat64);
+      auto b = tb ? torch::randn({n, k}, torch::kFloat64) : torch::randn({k, n}, torch::kFloat64);
+      auto c0 = torch::randn({m, n}, torch::kFloat64);
+      auto blas = c0.clone(), loops = c0.clone();
+      numeric::gemm<double>(ta, tb, m, n, k, 1.5, a.data_ptr<double>(), a.size(1), b.data_ptr<double>(), b.size(1), 0.5,
+                            blas.data_ptr<double>(), n);
+      numeric::gemm_loops<double>(ta, tb, m, n, k, 1.5, a.data_ptr<double>(), a.size(1), b.data_ptr<double>(),
+                                  b.size(1), 0.5, loops.data_ptr<double>(), n);
+      auto expected = 1.5 * torch::mm(ta ? a.t() : a, tb ? b.t() : b) + 0.5 * c0;
+      EXPECT_WITHIN(blas, expected, 1e-12, 1e-12, "BLAS ta " << ta << " tb " << tb);
+      EXPECT_WITHIN(loops, expected, 1e-12, 1e-12, "loops ta " << ta << " tb " << tb);
+    }
+  }
+}
+
+TEST(Activations, Float32SigmoidAndTanhAreWithinAFewUlps) {
+  // Error as a fraction of the allowance: 4 float32 ulps of the exact value; for sigmoid at least 2 smallest
+  // normals (below e^-87.3 the result stays at ~1e-38 instead of becoming denormal), and for tanh at least 1.2e-7
+  // absolute (1 - 2/(e^2x + 1) cancels just above |x| = 1/8, where the Taylor branch stops).
+  auto ratio = [](double value, double exact, double absolute_floor) {
+    const double ulp = std::max(std::abs(exact), double(std::numeric_limits<float>::min())) *
+                       std::numeric_limits<float>::epsilon();
+    return std::abs(value - exact) / std::max(4 * ulp, absolute_floor);
+  };
+  double worst_sigmoid = 0, worst_tanh = 0;
+  for (double x = -100.0; x <= 100.0; x += 1.0 / 1024) {
+    for (double scale : {1.0, 1e-3, 1e-6}) {
+      const float xf = static_cast<float>(x * scale);
+      worst_sigmoid = std::max(worst_sigmoid, ratio(numeric::sigmoid(xf), 1.0 / (1.0 + std::exp(-double(xf))),
+                                                        2.0 * std::numeric_limits<float>::min()));
+      worst_tanh = std::max(worst_tanh, ratio(numeric::tanh(xf), std::tanh(double(xf)), 1.2e-7));
+    }
+  }
+  EXPECT_LE(worst_sigmoid, 1.0);
+  EXPECT_LE(worst_tanh, 1.0);
+  EXPECT_LT(numeric::sigmoid(-1000.0f), 1e-37f);  // clamped: no overflow to inf, no NaN
+  EXPECT_GE(numeric::sigmoid(-1000.0f), 0.0f);
+  EXPECT_EQ(numeric::sigmoid(1000.0f), 1.0f);
+  EXPECT_EQ(numeric::tanh(1000.0f), 1.0f);
+  EXPECT_EQ(numeric::tanh(-1000.0f), -1.0f);
+}
+
+TEST(FusedSenses, EqualOpByOpInValuesAndGradients) {
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    torch::manual_seed(4);
+    auto options = torch::TensorOptions().dtype(dtype);
+    const int64_t R = 5, S = 2, row = 1;
+    fused::SensesOptions senses_options;
+    senses_options.length_row = row;
+    senses_options.scale = torch::rand({2, M}, options) + 0.5;
+    senses_options.vision_sigma = 0.3;
+    senses_options.proprioception_sigma = 0.2;
+    auto cartesian0 = torch::randn({B, 2 * S}, options), muscle0 = torch::randn({B, R, M}, options);
+    auto vision_draws = torch::randn({B, S}, options), proprio_draws = torch::randn({B, 2 * M}, options);
+    auto weights_v = torch::randn({B, S}, options), weights_p = torch::randn({B, 2 * M}, options);
+    auto run = [&](bool fused) {
+      auto cartesian = cartesian0.clone().requires_grad_(true), muscle = muscle0.clone().requires_grad_(true);
+      torch::Tensor vision, proprio;
+      if (fused) {
+        EXPECT_TRUE(fused::senses_apply(cartesian, muscle, senses_options));
+        std::tie(vision, proprio) = fused::senses(cartesian, muscle, vision_draws, proprio_draws, senses_options);
+      } else {
+        vision = cartesian.narrow(1, 0, S) + 0.3 * vision_draws;
+        proprio = muscle.narrow(1, row, 2).div(senses_options.scale).flatten(1) + 0.2 * proprio_draws;
+      }
+      auto grads = torch::autograd::grad({(vision * weights_v).sum() + (proprio * weights_p).sum()}, {cartesian, muscle});
+      return std::vector<torch::Tensor>{vision, proprio, grads[0], grads[1]};
+    };
+    auto expected = run(false), actual = run(true);
+    const char* names[] = {"vision", "proprioception", "d/dcartesian", "d/dmuscle"};
+    for (size_t i = 0; i < expected.size(); ++i)
+      EXPECT_WITHIN(actual[i], expected[i], tolerance(dtype), tolerance(dtype), names[i] << name(dtype));
+  }
+}
+
+TEST(ConcatColumns, EqualsCatInValuesAndGradients) {
+  torch::manual_seed(8);
+  auto a0 = torch::randn({B, 3}), b0 = torch::randn({B, 0}), c0 = torch::randn({B, 4}), d0 = torch::randn({B, 2});
+  auto weights = torch::randn({B, 9});
+  auto run = [&](bool fused) {
+    auto a = a0.clone().requires_grad_(true), c = c0.clone().requires_grad_(true), d = d0.clone();  // d: no grad
+    auto b = b0.clone().requires_grad_(true);
+    auto out = fused ? fused::concat_columns({a, b, c, d}) : torch::cat({a, b, c, d}, 1);
+    auto grads = torch::autograd::grad({(out * weights).sum()}, {a, c});
+    return std::vector<torch::Tensor>{out, grads[0], grads[1]};
+  };
+  auto expected = run(false), actual = run(true);
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_TRUE(torch::equal(actual[i], expected[i])) << "output " << i;
+  // Mixed dtypes are left to torch::cat (which promotes) rather than copied bytewise.
+  auto mixed = fused::concat_columns({a0, d0.to(torch::kFloat64)});
+  EXPECT_EQ(mixed.scalar_type(), torch::kFloat64);
+}
+
+}  // namespace
+}  // namespace motornet
