@@ -199,8 +199,11 @@ EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor
                });
   auto endpoint = load_tensor(endpoint_load, batch, space_dim(), "endpoint_load");
   auto joint_torque = load_tensor(joint_load, batch, dof(), "joint_load");
-  if (auto kernels = fused_kernels())
-    return fused::effector_step(kernels, state, action.to(tensor_options()), endpoint, joint_torque);
+  if (auto kernels = fused_kernels()) {
+    const auto options = tensor_options();
+    const bool matches = action.dtype() == options.dtype() && action.device() == options.device();
+    return fused::effector_step(kernels, state, matches ? action : action.to(options), endpoint, joint_torque);
+  }
 
   auto excitation = action.to(tensor_options()).clamp_min(muscle_->min_activation()).clamp_max(1.0);
 

@@ -95,8 +95,9 @@ struct InputRows {
 };
 
 // Custom autograd functions cannot take undefined tensors: an absent load travels as an empty tensor.
-torch::Tensor as_input(const torch::Tensor& load, const torch::Tensor& like) {
-  return load.defined() ? load : torch::empty({0}, like.options());
+torch::Tensor as_input(const torch::Tensor& load) {
+  static const torch::Tensor absent = torch::empty({0});  // one for every step: only its emptiness is read
+  return load.defined() ? load : absent;
 }
 torch::Tensor defined_or_absent(const torch::Tensor& load) { return load.numel() > 0 ? load : torch::Tensor(); }
 
@@ -192,7 +193,7 @@ EffectorState effector_step(const std::shared_ptr<const StepKernels>& kernels, c
                             const torch::Tensor& action, const torch::Tensor& endpoint_load,
                             const torch::Tensor& joint_load) {
   auto outputs = FusedEffectorStep::apply(state.joint, state.muscle, state.geometry, action,
-                                          as_input(endpoint_load, action), as_input(joint_load, action),
+                                          as_input(endpoint_load), as_input(joint_load),
                                           c10::make_intrusive<KernelsHolder>(kernels));
   return {outputs[0], outputs[1], outputs[2], outputs[3]};
 }

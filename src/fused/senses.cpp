@@ -49,25 +49,27 @@ class Senses : public torch::autograd::Function<Senses> {
     const auto shape = ctx->saved_data["shape"].toIntVector();
     const int64_t B = shape[0], C = shape[1], S = C / 2, R = shape[2], M = shape[3], row = shape[4];
     torch::Tensor grad_cartesian, grad_muscle;
-    const auto& gv = grads[0];
-    const auto& gp = grads[1];
-    if (ctx->needs_input_grad(0)) {
-      grad_cartesian = torch::zeros({B, C}, scale.options());
-      if (gv.defined()) grad_cartesian.narrow(1, 0, S).copy_(gv);
-    }
-    if (ctx->needs_input_grad(1)) {
-      grad_muscle = torch::zeros({B, R, M}, scale.options());
-      if (gp.defined()) {
-        const auto g = gp.contiguous();
-        AT_DISPATCH_FLOATING_TYPES(scale.scalar_type(), "senses_backward", [&] {
-          using T = scalar_t;
-          const T *in = g.data_ptr<T>(), *sc = scale.data_ptr<T>();
-          T* out = grad_muscle.data_ptr<T>();
+    const auto gv = grads[0].defined() ? grads[0].contiguous() : grads[0];
+    const auto gp = grads[1].defined() ? grads[1].contiguous() : grads[1];
+    AT_DISPATCH_FLOATING_TYPES(scale.scalar_type(), "senses_backward", [&] {
+      using T = scalar_t;
+      if (ctx->needs_input_grad(0)) {  // the vision gradient in the fingertip columns, zeros in the velocity ones
+        grad_cartesian = torch::empty({B, C}, scale.options());
+        T* out = grad_cartesian.data_ptr<T>();
+        const T* in = gv.defined() ? gv.data_ptr<T>() : nullptr;
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t i = 0; i < C; ++i) out[b * C + i] = in && i < S ? in[b * S + i] : T(0);
+      }
+      if (ctx->needs_input_grad(1)) {  // the proprioception gradient over the scales in two rows, zeros elsewhere
+        grad_muscle = torch::empty({B, R, M}, scale.options());
+        T* out = grad_muscle.data_ptr<T>();
+        const T *in = gp.defined() ? gp.data_ptr<T>() : nullptr, *sc = scale.data_ptr<T>();
+        std::fill(out, out + B * R * M, T(0));
+        if (in)
           for (int64_t b = 0; b < B; ++b)
             for (int64_t k = 0; k < 2 * M; ++k) out[(b * R + row) * M + k] = in[b * 2 * M + k] / sc[k];
-        });
       }
-    }
+    });
     return {grad_cartesian, grad_muscle, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
