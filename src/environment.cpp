@@ -163,7 +163,6 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   no_action_frames_ = torch::zeros({rows, 0}, options);
   goal_steps_ = trials_.goal.unbind(1);  // one view per step, taken once
   input_steps_ = trials_.inputs.unbind(1);
-  auto fingertip = state_.fingertip();
   auto [vision, proprio] = sense(state_);
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
@@ -173,7 +172,6 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
 
   StepResult result;
   result.info = info_for(state_);
-  result.info.fingertip = fingertip;
   result.info.endpoint_load = no_load_;
   result.observation = current_observation();
   return result;
@@ -202,7 +200,6 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   state_ = effector_->step(state_, noisy, load);
   ++t_;
 
-  auto fingertip = state_.fingertip();
   auto [vision, proprio] = sense(state_);
   vision_buffer_.pop_front();
   vision_buffer_.push_back(vision);
@@ -216,7 +213,6 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   StepResult result;
   auto field_forces = std::move(info.field_forces);
   result.info = info_for(state_);
-  result.info.fingertip = fingertip;
   result.info.field_forces = std::move(field_forces);
   result.info.action = given;
   result.info.noisy_action = noisy;

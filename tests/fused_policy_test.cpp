@@ -249,12 +249,14 @@ TEST(FusedSenses, EqualOpByOpInValuesAndGradients) {
 
 TEST(ConcatColumns, EqualsCatInValuesAndGradients) {
   torch::manual_seed(8);
-  auto a0 = torch::randn({B, 3}), b0 = torch::randn({B, 0}), c0 = torch::randn({B, 4}), d0 = torch::randn({B, 2});
+  auto a0 = torch::randn({B, 3}), b0 = torch::randn({B, 0}), c0 = torch::randn({B, 7}), d0 = torch::randn({B, 2});
   auto weights = torch::randn({B, 9});
   auto run = [&](bool fused) {
     auto a = a0.clone().requires_grad_(true), c = c0.clone().requires_grad_(true), d = d0.clone();  // d: no grad
     auto b = b0.clone().requires_grad_(true);
-    auto out = fused ? fused::concat_columns({a, b, c, d}) : torch::cat({a, b, c, d}, 1);
+    // c's part: rows apart in memory (a column range of a wider tensor), as a step's view of an episode tensor is.
+    auto c_part = c.narrow(1, 2, 4);
+    auto out = fused ? fused::concat_columns({a, b, c_part, d}) : torch::cat({a, b, c_part, d}, 1);
     auto grads = torch::autograd::grad({(out * weights).sum()}, {a, c});
     return std::vector<torch::Tensor>{out, grads[0], grads[1]};
   };

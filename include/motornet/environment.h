@@ -49,7 +49,6 @@ struct ResetOptions {
 // What a step reports besides the observation.
 struct StepInfo {
   EffectorState states;              // after the step (after reset for `reset`)
-  torch::Tensor fingertip;           // [B, S]: states.fingertip(), the one view that vision and records share
   torch::Tensor goal;                // [B, S]: the task's goal at this step
   torch::Tensor action;              // [B, M]: as given to step (undefined after reset)
   torch::Tensor noisy_action;        // [B, M]: with motor noise, as the effector received it

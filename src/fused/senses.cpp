@@ -89,10 +89,12 @@ class ConcatColumns : public torch::autograd::Function<ConcatColumns> {
     auto* dst = static_cast<char*>(out.data_ptr());
     int64_t offset = 0;
     for (const auto& part : parts) {
-      const auto p = part.contiguous();
-      const int64_t w = p.size(1);
+      // Rows may sit apart (a step's view of an episode tensor); only the columns must be adjacent.
+      const auto p = part.size(1) <= 1 || part.stride(1) == 1 ? part : part.contiguous();
+      const int64_t w = p.size(1), row_stride = p.size(1) == 0 ? 0 : p.stride(0);
       const auto* src = static_cast<const char*>(p.data_ptr());
-      for (int64_t b = 0; b < B; ++b) std::memcpy(dst + (b * width + offset) * element, src + b * w * element, w * element);
+      for (int64_t b = 0; b < B && w > 0; ++b)
+        std::memcpy(dst + (b * width + offset) * element, src + b * row_stride * element, w * element);
       offset += w;
     }
     ctx->saved_data["widths"] = widths;
