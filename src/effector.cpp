@@ -152,6 +152,7 @@ EffectorState EffectorImpl::reset(int64_t batch_size, const std::optional<torch:
   state.geometry = geometry_->forward(joint);
   state.muscle = muscle_->initial_state(state.geometry);
   state.cartesian = skeleton_->joint_to_cartesian(joint);
+  fused_kernels(/*rescan=*/true);  // a new episode: look for newly registered buffers too
   return state;
 }
 
@@ -199,7 +200,7 @@ EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor
                });
   auto endpoint = load_tensor(endpoint_load, batch, space_dim(), "endpoint_load");
   auto joint_torque = load_tensor(joint_load, batch, dof(), "joint_load");
-  if (auto kernels = fused_kernels()) {
+  if (auto kernels = fused_kernels(/*rescan=*/false)) {
     const auto options = tensor_options();
     const bool matches = action.dtype() == options.dtype() && action.device() == options.device();
     return fused::effector_step(kernels, state, matches ? action : action.to(options), endpoint, joint_torque);
@@ -226,14 +227,26 @@ EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor
   return {stage.joint, skeleton_->joint_to_cartesian(stage.joint), stage.muscle, stage.geometry};
 }
 
-std::shared_ptr<const fused::StepKernels> EffectorImpl::fused_kernels() const {
+std::shared_ptr<const fused::StepKernels> EffectorImpl::fused_kernels(bool rescan) const {
   if (kernel_choice_ == KernelChoice::kOpByOp) return nullptr;
   std::lock_guard<std::mutex> lock(fused_mutex_);
-  std::vector<std::pair<const void*, uint32_t>> key;
-  for (const auto& buffer : buffers()) key.emplace_back(buffer.data_ptr(), buffer._version());
-  const bool never_built = !fused_ && fused_missing_.empty();
-  if (never_built || key != fused_key_) {
-    fused_key_ = std::move(key);
+  // Every step checks the buffers it already knows (their storage and version: replaced contents and in-place
+  // writes both show); walking the module tree for the list itself, which costs more than a small step, is left
+  // to resets and to callers outside the step loop.
+  bool changed = fused_buffers_.empty() || (!fused_ && fused_missing_.empty());
+  for (size_t i = 0; !changed && i < fused_buffers_.size(); ++i)
+    changed = fused_key_[i] != std::make_pair<const void*, uint32_t>(fused_buffers_[i].data_ptr(),
+                                                                      fused_buffers_[i]._version());
+  if (rescan && !changed) {
+    const auto current = buffers();
+    changed = current.size() != fused_buffers_.size();
+    for (size_t i = 0; !changed && i < current.size(); ++i)
+      changed = !current[i].is_same(fused_buffers_[i]);
+  }
+  if (changed) {
+    fused_buffers_ = buffers();
+    fused_key_.clear();
+    for (const auto& buffer : fused_buffers_) fused_key_.emplace_back(buffer.data_ptr(), buffer._version());
     build_fused_kernels();
   }
   if (!fused_)

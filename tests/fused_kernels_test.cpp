@@ -174,8 +174,8 @@ TEST(FusedKernels, ASubclassOfABuiltInMuscleStepsOpByOp) {
 
 TEST(FusedKernels, FusedOnAModelWithoutAKernelIsAClearError) {
   auto effector = make_preset("RigidTendonArm26", make_muscle("MujocoHillMuscle"), EffectorOptions().kernels("fused"));
-  auto state = effector->reset(2);
-  try {
+  try {  // raised by the reset already (before any episode runs), else by the first step
+    auto state = effector->reset(2);
     effector->step(state, torch::zeros({2, 6}));
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {

@@ -112,7 +112,9 @@ class EffectorImpl : public torch::nn::Module {
   torch::Tensor load_tensor(const torch::Tensor& load, int64_t batch, int64_t width, const char* name) const;
   // The fused kernels for the current parameters, or nullptr when the step runs op by op. Rebuilt when a
   // buffer changes (new values, dtype or device); throws for kFused when a model has no kernel.
-  std::shared_ptr<const fused::StepKernels> fused_kernels() const;
+  // `rescan`: also walk the module tree for buffers registered since the last look (done at reset; steps only
+  // check the buffers already known).
+  std::shared_ptr<const fused::StepKernels> fused_kernels(bool rescan = true) const;
   // Sets fused_ (nullptr when unavailable, fused_missing_ saying why) from the models as they are now.
   void build_fused_kernels() const;
 
@@ -124,7 +126,8 @@ class EffectorImpl : public torch::nn::Module {
   KernelChoice kernel_choice_ = KernelChoice::kAuto;
   // Cache of fused_kernels(), keyed by the identity and version of every buffer.
   mutable std::mutex fused_mutex_;
-  mutable std::vector<std::pair<const void*, uint32_t>> fused_key_;
+  mutable std::vector<torch::Tensor> fused_buffers_;
+  mutable std::vector<std::pair<const void*, uint32_t>> fused_key_;  // fused_buffers_' storage and version
   mutable std::shared_ptr<const fused::StepKernels> fused_;
   mutable std::string fused_missing_;
   bool path_based_;
