@@ -112,6 +112,18 @@ void EffectorImpl::add_muscle(const MusclePath& path, MuscleEntry entry) {
   }
 }
 
+torch::Tensor EffectorImpl::random_joint_state(int64_t batch_size, std::optional<torch::Generator> generator) const {
+  require(batch_size >= 1, "batch_size", fmt::format("must be at least 1, got {}", batch_size));
+  const auto opts = tensor_options();
+  const int64_t D = dof();
+  const auto& lower = skeleton_->position_lower_bound();
+  const auto& upper = skeleton_->position_upper_bound();
+  c10::optional<torch::Generator> torch_generator;
+  if (generator) torch_generator = *generator;
+  auto uniform = torch::rand({batch_size, D}, torch_generator, opts);
+  return torch::cat({lower + (upper - lower) * uniform, torch::zeros({batch_size, D}, opts)}, 1);
+}
+
 EffectorState EffectorImpl::reset(int64_t batch_size, const std::optional<torch::Tensor>& joint_state,
                                   std::optional<torch::Generator> generator) const {
   require(n_muscles() > 0, "muscles", "the effector has no muscles");
@@ -139,20 +151,17 @@ EffectorState EffectorImpl::reset(int64_t batch_size, const std::optional<torch:
     require(!outside(velocity, skeleton_->velocity_lower_bound(), skeleton_->velocity_upper_bound()),
             "initial_joint_state", "a joint velocity lies outside the velocity bounds");
   } else {
-    require(batch_size >= 1, "batch_size", fmt::format("must be at least 1, got {}", batch_size));
-    const auto& lower = skeleton_->position_lower_bound();
-    const auto& upper = skeleton_->position_upper_bound();
-    c10::optional<torch::Generator> torch_generator;
-    if (generator) torch_generator = *generator;
-    auto uniform = torch::rand({batch_size, D}, torch_generator, opts);
-    joint = torch::cat({lower + (upper - lower) * uniform, torch::zeros({batch_size, D}, opts)}, 1);
+    joint = random_joint_state(batch_size, generator);
   }
+  // A new episode: look for newly registered buffers too.
+  const auto kernels = fused_kernels(/*rescan=*/true);
+  if (kernels && !(joint.requires_grad() && torch::GradMode::is_enabled()))
+    return fused::effector_initial_state(*kernels, joint);
   EffectorState state;
   state.joint = joint;
   state.geometry = geometry_->forward(joint);
   state.muscle = muscle_->initial_state(state.geometry);
   state.cartesian = skeleton_->joint_to_cartesian(joint);
-  fused_kernels(/*rescan=*/true);  // a new episode: look for newly registered buffers too
   return state;
 }
 

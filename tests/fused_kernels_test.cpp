@@ -122,6 +122,24 @@ TEST_P(FusedStep, EqualsOpByOpInValuesAndGradients) {
   }
 }
 
+TEST_P(FusedStep, ResetStatesEqualOpByOp) {
+  const auto& c = GetParam();
+  for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+    auto reference = build(c, "op-by-op", dtype), fused = build(c, "fused", dtype);
+    auto joint = random_inputs(reference, 16, dtype).tensors[0];  // includes rows on the bounds
+    auto expected = reference->reset(16, joint), actual = fused->reset(16, joint);
+    const double tolerance = dtype == torch::kFloat64 ? 1e-12 : 1e-5;
+    std::string where = fmt::format("{} {}", c.name, dtype == torch::kFloat64 ? "float64" : "float32");
+    EXPECT_TRUE(torch::equal(actual.joint, expected.joint)) << where << " joint";
+    EXPECT_WITHIN(actual.cartesian, expected.cartesian, tolerance, tolerance, where << " cartesian");
+    EXPECT_WITHIN(actual.muscle, expected.muscle, tolerance, tolerance, where << " muscle");
+    EXPECT_WITHIN(actual.geometry, expected.geometry, tolerance, tolerance, where << " geometry");
+    // A joint state that needs a gradient keeps the differentiable op-by-op reset.
+    auto differentiable = fused->reset(16, joint.clone().requires_grad_(true));
+    EXPECT_TRUE(differentiable.cartesian.requires_grad()) << where;
+  }
+}
+
 TEST_P(FusedStep, StaysWithTheReferenceOverFiftySteps) {
   // Fifty steps chained: the fused path must not drift away from the reference.
   const auto& c = GetParam();

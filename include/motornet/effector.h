@@ -71,6 +71,8 @@ class EffectorImpl : public torch::nn::Module {
   // shared parameters for this muscle; `entry.config_path` names it in errors.
   void add_muscle(const MusclePath& path, MuscleEntry entry);
 
+  // Joint states [B, 2D] as reset draws them: positions uniform within the bounds, velocities zero.
+  torch::Tensor random_joint_state(int64_t batch_size, std::optional<torch::Generator> generator = std::nullopt) const;
   // SPEC §2.2. Without a joint state, positions are uniform within the bounds (drawn from `generator`) and
   // velocities zero. A joint state [1, D] or [1, 2D] is tiled to the batch; [B, D or 2D] sets the batch size.
   EffectorState reset(int64_t batch_size, const std::optional<torch::Tensor>& joint_state = std::nullopt,

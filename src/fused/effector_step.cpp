@@ -189,6 +189,38 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep> {
 
 }  // namespace
 
+EffectorState effector_initial_state(const StepKernels& kernels, const torch::Tensor& joint_state) {
+  TORCH_CHECK(!joint_state.requires_grad() || !torch::GradMode::is_enabled(),
+              "the fused initial state is not differentiable");
+  const auto joint = joint_state.contiguous();
+  const int64_t B = joint.size(0);
+  const RowLayout layout(kernels);
+  const int64_t n_geometry_rows = 2 + layout.D;  // lengths, velocities, a moment-arm row per dof
+  const auto& muscle = *kernels.muscle;
+  auto muscle_state = torch::empty({B, layout.K, layout.M}, joint.options());
+  auto geometry = torch::empty({B, n_geometry_rows, layout.M}, joint.options());
+  auto cartesian = torch::empty({B, 2 * layout.S}, joint.options());
+  AT_DISPATCH_FLOATING_TYPES(joint.scalar_type(), "fused_initial_state", [&] {
+    Rows<scalar_t> joint_rows(joint), muscle_rows(muscle_state), geometry_rows(geometry), cartesian_rows(cartesian);
+    at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
+      std::vector<double> q(2 * layout.D), g(n_geometry_rows * layout.M), rest(layout.K * layout.M),
+          zero_derivative(muscle.n_derivatives() * layout.M, 0.0), state(layout.K * layout.M), cart(2 * layout.S);
+      for (int64_t b = begin; b < end; ++b) {
+        joint_rows.read(b, q.data());
+        kernels.geometry->forward(q.data(), g.data());
+        std::fill(rest.begin(), rest.end(), 0.0);
+        for (int64_t m = 0; m < layout.M; ++m) rest[m] = muscle.min_activation(m);  // activation row 0
+        muscle.integrate(kernels.ministep, zero_derivative.data(), rest.data(), g.data(), state.data());
+        kernels.skeleton->to_cartesian(q.data(), cart.data());
+        geometry_rows.write(b, g.data());
+        muscle_rows.write(b, state.data());
+        cartesian_rows.write(b, cart.data());
+      }
+    });
+  });
+  return {joint_state, cartesian, muscle_state, geometry};
+}
+
 EffectorState effector_step(const std::shared_ptr<const StepKernels>& kernels, const EffectorState& state,
                             const torch::Tensor& action, const torch::Tensor& endpoint_load,
                             const torch::Tensor& joint_load) {

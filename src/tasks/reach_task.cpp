@@ -58,7 +58,7 @@ void ReachTask::validate(const EffectorImpl& effector, double timestep, int64_t 
 
 torch::Tensor ReachTask::random_joint_states(int64_t batch_size, const EffectorImpl& effector,
                                              torch::Generator& generator) {
-  return effector.reset(batch_size, std::nullopt, generator).joint.detach();
+  return effector.random_joint_state(batch_size, generator).detach();
 }
 
 torch::Tensor ReachTask::start_posture_states(int64_t batch_size, const EffectorImpl& effector) const {
