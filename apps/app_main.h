@@ -4,6 +4,7 @@
 // anything else is an internal error (status 1). Apps stay thin: parse arguments, call the library.
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include <ctime>
 #include <exception>
@@ -47,8 +48,11 @@ int run_app(const char* name, Run&& run) {
     std::cerr << name << ": error: " << error.what() << "\n";
     return 2;
   } catch (const DistributedError& error) {
-    std::cerr << name << ": data-parallel training failed: " << error.what() << "\n";
-    return 4;
+    std::cerr << name << ": data-parallel training failed: " << error.what() << std::endl;
+    // Straight out: the process group's threads may still wait on the rank that failed, and running the static
+    // destructors would wait with them. Every file the run writes is complete (written atomically) by now.
+    std::cout.flush();
+    std::_Exit(4);
   } catch (const std::exception& error) {
     std::cerr << name << ": internal error: " << error.what() << "\n";
     return 1;

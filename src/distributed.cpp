@@ -85,6 +85,7 @@ DistributedOptions DistributedOptions::from_environment() {
 struct DataParallelGroup::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  bool failed = false;  // a collective failed: its work may still be queued on a peer that never answers
 };
 
 DataParallelGroup::DataParallelGroup(DistributedOptions options) : options_(std::move(options)), impl_(new Impl) {
@@ -149,11 +150,17 @@ DataParallelGroup::DataParallelGroup(DistributedOptions options) : options_(std:
   }
 }
 
-DataParallelGroup::~DataParallelGroup() = default;
+DataParallelGroup::~DataParallelGroup() {
+  // After a failed collective the Gloo group's destructor joins its worker threads, which may wait without end
+  // on a peer that hangs (a stopped process keeps its sockets open). The process is about to report the failure
+  // and exit, so the group is left to the operating system instead.
+  if (impl_ && impl_->failed) impl_->group.release();
+}
 
 void DataParallelGroup::fail(const std::string& during, int64_t batch, const std::string& cause) {
   const std::string where = fmt::format("{}:{}", options_.master_addr(), options_.master_port());
   std::vector<std::string> culprits;
+  impl_->failed = true;
   try {
     impl_->store->setTimeout(std::chrono::milliseconds(2000));
     // Survivors of a failed collective say so: a rank that does not, within a few seconds, is the one that hung

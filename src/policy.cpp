@@ -69,7 +69,7 @@ void load_parameters_checked(torch::nn::Module& module, torch::serialize::InputA
 namespace {
 
 Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size, CellType cell) {
-  std::vector<std::string> keys = {"type", "hidden_size", "n_layers", "hidden_noise", "readout_bias"};
+  std::vector<std::string> keys = {"type", "hidden_size", "n_layers", "hidden_noise", "readout_bias", "kernels"};
   if (cell != CellType::kGru && cell != CellType::kLstm) keys.push_back("nonlinearity");
   block.check_keys(keys);
   if (cell == CellType::kRnnTanh) {
@@ -84,7 +84,8 @@ Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_
                      .cell(cell)
                      .hidden_size(block.get_int("hidden_size", 32))
                      .n_layers(block.get_int("n_layers", 1))
-                     .readout_bias(block.get_double("readout_bias", -5.0));
+                     .readout_bias(block.get_double("readout_bias", -5.0))
+                     .kernels(block.get_string("kernels", "auto"));
   Policy policy = under_path(block.path(), [&] { return std::make_shared<RecurrentPolicyImpl>(options); });
   under_path(block.path(), [&] { policy->set_hidden_noise(block.get_double("hidden_noise", 0.0), std::nullopt); });
   return policy;

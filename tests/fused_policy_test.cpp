@@ -9,6 +9,8 @@
 #include "../src/numeric/activations.h"
 #include "../src/numeric/row_major_gemm.h"
 #include "../src/policies/gru_policy_step.h"
+#include "motornet/error.h"
+#include "motornet/policies/recurrent_policy.h"
 #include "test_support.h"
 
 namespace motornet {
@@ -164,6 +166,44 @@ TEST(GruPolicyStep, DoubleBackwardIsRefused) {
   auto leaves = make_leaves(torch::kFloat64, false);
   auto loss = rollout_loss(leaves, true);
   EXPECT_THROW(torch::autograd::grad({loss}, {leaves.h0}, {}, true, /*create_graph=*/true), c10::Error);
+}
+
+TEST(RecurrentPolicyKernels, AutoAndOpByOpAgreeAndOpByOpUsesAtenCells) {
+  auto make = [](const std::string& kernels) {
+    torch::manual_seed(21);
+    auto policy = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(I, M).hidden_size(H).kernels(kernels));
+    policy->to(torch::kFloat64);
+    return policy;
+  };
+  auto fused = make("auto"), reference = make("op-by-op");
+  torch::manual_seed(22);
+  auto observations = torch::randn({T, B, I}, torch::kFloat64);
+  auto run = [&](const std::shared_ptr<RecurrentPolicyImpl>& policy, std::string* node) {
+    auto h = policy->initial_hidden(B);
+    auto loss = torch::zeros({}, torch::kFloat64);
+    for (int64_t t = 0; t < T; ++t) {
+      auto [action, next] = policy->forward(observations[t], h);
+      h = next;
+      loss = loss + action.pow(2).sum();
+      *node = action.grad_fn()->name();
+    }
+    auto grads = torch::autograd::grad({loss}, policy->parameters());
+    grads.push_back(loss);
+    return grads;
+  };
+  std::string fused_node, reference_node;
+  auto expected = run(reference, &reference_node), actual = run(fused, &fused_node);
+  EXPECT_NE(fused_node.find("GruPolicyStep"), std::string::npos) << fused_node;
+  EXPECT_EQ(reference_node.find("GruPolicyStep"), std::string::npos) << reference_node;
+  for (size_t i = 0; i < expected.size(); ++i) EXPECT_WITHIN(actual[i], expected[i], 1e-12, 1e-12, "output " << i);
+
+  EXPECT_THROW(RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).cell(CellType::kLstm).kernels("fused")), InputError);
+  try {
+    RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).kernels("fastest"));
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("kernels"), std::string::npos) << e.what();
+  }
 }
 
 TEST(RowMajorGemm, MatchesPlainLoopsForEveryTransposition) {

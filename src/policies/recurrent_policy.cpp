@@ -6,6 +6,7 @@
 #include "fused_gru_cell.h"
 #include "fused_sigmoid_linear.h"
 #include "gru_policy_step.h"
+#include "motornet/effector.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -33,6 +34,10 @@ RecurrentPolicyImpl::RecurrentPolicyImpl(RecurrentPolicyOptions options) : optio
   require(options_.output_size() >= 1, "output_size", "must be at least 1");
   require(options_.hidden_size() >= 1, "hidden_size", fmt::format("must be at least 1, got {}", options_.hidden_size()));
   require(options_.n_layers() >= 1, "n_layers", fmt::format("must be at least 1, got {}", options_.n_layers()));
+  const auto kernels = parse_kernel_choice(options_.kernels());
+  fused_allowed_ = kernels != KernelChoice::kOpByOp;
+  require(kernels != KernelChoice::kFused || options_.cell() == CellType::kGru, "kernels",
+          fmt::format("'fused' is available for GRU policies only, not {}; use 'auto' or 'op-by-op'", type_name()));
   const int64_t H = options_.hidden_size(), G = gates(options_.cell());
   torch::NoGradGuard no_grad;
   for (int64_t layer = 0; layer < options_.n_layers(); ++layer) {
@@ -62,19 +67,16 @@ std::string RecurrentPolicyImpl::type_name() const {
 
 int64_t RecurrentPolicyImpl::hidden_size() const { return options_.n_layers() * state_width(); }
 
-namespace {
-// Fused single-node layers (CPU, float32/float64) where they apply; ATen's op-by-op versions elsewhere.
-bool uses_fused_layers(const torch::Tensor& x) {
-  return x.device().is_cpu() && (x.scalar_type() == torch::kFloat32 || x.scalar_type() == torch::kFloat64);
+// Fused single-node layers (CPU, float32/float64, one dtype) where allowed; ATen's op-by-op cells elsewhere.
+bool RecurrentPolicyImpl::fused_layers(const torch::Tensor& observation, const torch::Tensor& hidden) const {
+  const auto type = hidden.scalar_type();
+  const bool applies = hidden.device().is_cpu() && (type == torch::kFloat32 || type == torch::kFloat64) &&
+                       observation.scalar_type() == type && readout_weight_.scalar_type() == type &&
+                       readout_weight_.device().is_cpu();
+  require(applies || parse_kernel_choice(options_.kernels()) != KernelChoice::kFused, "kernels",
+          "'fused' computes float32 and float64 on the CPU only; use 'auto' or 'op-by-op'");
+  return fused_allowed_ && applies;
 }
-
-torch::Tensor gru_cell(const torch::Tensor& x, const torch::Tensor& h, const torch::Tensor& w_ih,
-                       const torch::Tensor& w_hh, const torch::Tensor& b_ih, const torch::Tensor& b_hh) {
-  if (uses_fused_layers(h) && x.scalar_type() == h.scalar_type() && w_ih.scalar_type() == h.scalar_type())
-    return fused_gru_cell(x, h, w_ih, w_hh, b_ih, b_hh);
-  return at::gru_cell(x, h, w_ih, w_hh, b_ih, b_hh);
-}
-}  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch::Tensor& observation,
                                                                      const torch::Tensor& hidden) {
@@ -87,7 +89,8 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
                  return fmt::format("expected [{}, {}], got {}", observation.size(0), hidden_size(),
                                     fmt::join(hidden.sizes(), "x"));
                });
-  if (options_.cell() == CellType::kGru && options_.n_layers() == 1) {
+  const bool fused = fused_layers(observation, hidden);
+  if (fused && options_.cell() == CellType::kGru && options_.n_layers() == 1) {
     const GruPolicyWeights weights{w_ih_[0], w_hh_[0], b_ih_[0], b_hh_[0], readout_weight_, readout_bias_};
     if (GruPolicyStepper::applies(observation, hidden, weights)) {
       if (!gru_stepper_) gru_stepper_ = std::make_shared<GruPolicyStepper>();
@@ -100,7 +103,11 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
     auto state = options_.n_layers() == 1 ? hidden : hidden.narrow(1, layer * W, W);
     const auto &w_ih = w_ih_[layer], &w_hh = w_hh_[layer], &b_ih = b_ih_[layer], &b_hh = b_hh_[layer];
     switch (options_.cell()) {
-      case CellType::kGru: x = add_hidden_noise(gru_cell(x, state, w_ih, w_hh, b_ih, b_hh)); next.push_back(x); break;
+      case CellType::kGru:
+        x = add_hidden_noise(fused ? fused_gru_cell(x, state, w_ih, w_hh, b_ih, b_hh)
+                                   : at::gru_cell(x, state, w_ih, w_hh, b_ih, b_hh));
+        next.push_back(x);
+        break;
       case CellType::kRnnTanh: x = add_hidden_noise(at::rnn_tanh_cell(x, state, w_ih, w_hh, b_ih, b_hh)); next.push_back(x); break;
       case CellType::kRnnRelu: x = add_hidden_noise(at::rnn_relu_cell(x, state, w_ih, w_hh, b_ih, b_hh)); next.push_back(x); break;
       case CellType::kLstm: {
@@ -111,7 +118,7 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
       }
     }
   }
-  auto action = uses_fused_layers(x) ? fused_sigmoid_linear(x, readout_weight_, readout_bias_)
+  auto action = fused ? fused_sigmoid_linear(x, readout_weight_, readout_bias_)
                                      : torch::sigmoid(torch::addmm(readout_bias_, x, readout_weight_.t()));
   return {action, next.size() == 1 ? next[0] : torch::cat(next, 1)};
 }

@@ -17,6 +17,10 @@ struct RecurrentPolicyOptions {
   TORCH_ARG(int64_t, hidden_size) = 32;  // units per layer
   TORCH_ARG(int64_t, n_layers) = 1;
   TORCH_ARG(double, readout_bias) = -5.0;
+  // "auto": one fused autograd node per step where available (a one-layer GRU policy on the CPU steps through
+  // src/policies/gru_policy_step.h; deeper GRUs use a fused cell and readout), ATen's cells elsewhere;
+  // "op-by-op": ATen's cells always (the reference); "fused": as auto, an InputError where none applies.
+  TORCH_ARG(std::string, kernels) = "auto";
 };
 
 class RecurrentPolicyImpl : public PolicyImpl {
@@ -39,7 +43,10 @@ class RecurrentPolicyImpl : public PolicyImpl {
  private:
   int64_t state_width() const { return options_.cell() == CellType::kLstm ? 2 * options_.hidden_size() : options_.hidden_size(); }
 
+  bool fused_layers(const torch::Tensor& observation, const torch::Tensor& hidden) const;
+
   RecurrentPolicyOptions options_;
+  bool fused_allowed_ = true;  // kernels is not "op-by-op"
   std::vector<torch::Tensor> w_ih_, w_hh_, b_ih_, b_hh_;
   torch::Tensor readout_weight_, readout_bias_;
   // One-layer GRUs on the CPU step through one fused node per time step (src/policies/gru_policy_step.h).
