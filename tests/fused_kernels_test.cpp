@@ -163,17 +163,20 @@ INSTANTIATE_TEST_SUITE_P(
                       FusedCase{"arm26_rigid_euler", "RigidTendonArm26", "RigidTendonHillMuscle", "euler", 1, 0.0},
                       FusedCase{"arm26_rigid_rk4", "RigidTendonArm26", "RigidTendonHillMuscle", "rk4", 1, 0.0},
                       FusedCase{"arm26_rigid_euler_damped", "RigidTendonArm26", "RigidTendonHillMuscle", "euler", 3, 0.5},
+                      FusedCase{"arm26_thelen_euler", "RigidTendonArm26", "RigidTendonHillMuscleThelen", "euler", 1, 0.0},
+                      FusedCase{"arm26_thelen_rk4_damped", "RigidTendonArm26", "RigidTendonHillMuscleThelen", "rk4", 2, 0.5},
                       FusedCase{"reacher_rigid_rk4", "Reacher", "ReluMuscle", "rk4", 1, 0.0},
                       FusedCase{"freepm24_euler", "FreePointMass24", "ReluMuscle", "euler", 2, 0.2}),
     [](const auto& info) { return info.param.name; });
 
 TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
-  for (const char* muscle : {"RigidTendonHillMuscleThelen", "MujocoHillMuscle"}) {
+  for (const char* muscle : {"MujocoHillMuscle"}) {
     auto effector = make_preset("RigidTendonArm26", make_muscle(muscle), EffectorOptions());
     EXPECT_EQ(effector->kernel_choice(), KernelChoice::kAuto);
     EXPECT_FALSE(effector->uses_fused_kernels()) << muscle;
   }
   EXPECT_TRUE(make_preset("RigidTendonArm26")->uses_fused_kernels());
+  EXPECT_TRUE(make_preset("RigidTendonArm26", make_muscle("RigidTendonHillMuscleThelen"))->uses_fused_kernels());
   EXPECT_TRUE(make_preset("ReluPointMass24")->uses_fused_kernels());
   EXPECT_FALSE(make_preset("CompliantTendonArm26")->uses_fused_kernels());
 }

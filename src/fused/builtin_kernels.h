@@ -18,6 +18,12 @@ struct RigidTendonHillParameters {
 std::shared_ptr<const MuscleKernel> make_rigid_tendon_hill_kernel(ActivationParameters activation,
                                                                   RigidTendonHillParameters parameters);
 
+struct RigidTendonThelenParameters {
+  std::vector<double> max_isometric_force, tendon_length, optimal_muscle_length, slack_length, max_velocity;  // [M]
+};
+std::shared_ptr<const MuscleKernel> make_rigid_tendon_thelen_kernel(ActivationParameters activation,
+                                                                    RigidTendonThelenParameters parameters);
+
 std::shared_ptr<const SkeletonKernel> make_point_mass_kernel(int64_t space_dim, double mass, SkeletonBounds bounds);
 
 struct TwoDofArmParameters {

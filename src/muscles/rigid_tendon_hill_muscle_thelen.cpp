@@ -1,19 +1,15 @@
 #include "motornet/muscles/rigid_tendon_hill_muscle_thelen.h"
 
 #include <cmath>
+#include <typeinfo>
+
+#include "../fused/builtin_kernels.h"
+#include "../fused/tensor_values.h"
+#include "thelen_constants.h"
 
 namespace motornet {
 
-namespace {
-// Thelen (2003) constants (SPEC §5.3).
-constexpr double kPassiveShape = 5.0;       // k
-constexpr double kPassiveStrainAtF0 = 0.6;  // e0
-constexpr double kGamma = 0.45;             // width of the Gaussian force-length curve
-constexpr double kAf = 0.25;                // force-velocity shape factor
-constexpr double kFmlen = 1.4;              // maximal normalised lengthening force
-constexpr double kMinLength = 0.001;        // m: fibre length floor
-constexpr double kVmaxPerOptimalLength = 10.0;
-}  // namespace
+using namespace thelen;  // the model's constants, shared with its fused kernel
 
 std::vector<std::string> RigidTendonHillMuscleThelenImpl::state_names() const {
   return {"activation",       "muscle length",     "muscle velocity", "force-length PE",
@@ -72,6 +68,14 @@ torch::Tensor RigidTendonHillMuscleThelenImpl::integrate(double h, const torch::
 
   auto force = (a * flce * fv + flpe) * max_isometric_force_;
   return stack_rows({a, length, velocity, flpe, flce, fv, force});
+}
+
+std::shared_ptr<const fused::MuscleKernel> RigidTendonHillMuscleThelenImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(RigidTendonHillMuscleThelenImpl)) return nullptr;
+  return fused::make_rigid_tendon_thelen_kernel(
+      fused_activation_parameters(),
+      {fused::values(max_isometric_force_), fused::values(tendon_length_), fused::values(optimal_muscle_length_),
+       fused::values(slack_length_), fused::values(max_velocity_)});
 }
 
 torch::Tensor RigidTendonHillMuscleThelenImpl::proprioceptive_length_scale() const { return optimal_muscle_length_; }
