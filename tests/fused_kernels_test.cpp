@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "../src/policies/fused_gru_cell.h"
 #include "../src/policies/fused_sigmoid_linear.h"
 #include "motornet/motornet.h"
@@ -165,20 +167,69 @@ INSTANTIATE_TEST_SUITE_P(
                       FusedCase{"arm26_rigid_euler_damped", "RigidTendonArm26", "RigidTendonHillMuscle", "euler", 3, 0.5},
                       FusedCase{"arm26_thelen_euler", "RigidTendonArm26", "RigidTendonHillMuscleThelen", "euler", 1, 0.0},
                       FusedCase{"arm26_thelen_rk4_damped", "RigidTendonArm26", "RigidTendonHillMuscleThelen", "rk4", 2, 0.5},
+                      FusedCase{"arm26_mujoco_euler", "RigidTendonArm26", "MujocoHillMuscle", "euler", 1, 0.0},
+                      FusedCase{"arm26_mujoco_rk4_damped", "RigidTendonArm26", "MujocoHillMuscle", "rk4", 2, 0.5},
                       FusedCase{"reacher_rigid_rk4", "Reacher", "ReluMuscle", "rk4", 1, 0.0},
                       FusedCase{"freepm24_euler", "FreePointMass24", "ReluMuscle", "euler", 2, 0.2}),
     [](const auto& info) { return info.param.name; });
 
-TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
-  for (const char* muscle : {"MujocoHillMuscle"}) {
-    auto effector = make_preset("RigidTendonArm26", make_muscle(muscle), EffectorOptions());
-    EXPECT_EQ(effector->kernel_choice(), KernelChoice::kAuto);
-    EXPECT_FALSE(effector->uses_fused_kernels()) << muscle;
+// Each muscle kernel against its model's integrate over a sweep of normalised fibre lengths (0.3 to 1.8) and
+// velocities of both signs, so every piece of every force curve (and the joins between them) is exercised.
+TEST(FusedKernels, MuscleKernelsEqualTheirModelsAcrossTheirCurves) {
+  for (const char* name : {"RigidTendonHillMuscle", "RigidTendonHillMuscleThelen", "MujocoHillMuscle"}) {
+    auto effector = make_preset("RigidTendonArm26", make_muscle(name), EffectorOptions().kernels("op-by-op"));
+    effector->to(torch::kFloat64);
+    const auto& muscle = effector->muscle();
+    auto kernel = muscle->fused_kernel();
+    ASSERT_TRUE(kernel) << name;
+    const int64_t B = 301, M = muscle->n_muscles(), K = muscle->n_states(), G = 2 + effector->dof();
+    const auto names = muscle->parameter_names();
+    auto has = [&](const char* p) { return std::find(names.begin(), names.end(), p) != names.end(); };
+    auto l0 = has("optimal_muscle_length") ? muscle->parameter("optimal_muscle_length") : torch::ones({M}, torch::kFloat64);
+    auto lt = has("tendon_length") ? muscle->parameter("tendon_length") : torch::zeros({M}, torch::kFloat64);
+    torch::manual_seed(31);
+    auto normalised = torch::linspace(0.3, 1.8, B, torch::kFloat64).unsqueeze(1);
+    auto speed = torch::linspace(-3.0, 3.0, B, torch::kFloat64).flip(0).unsqueeze(1);  // in optimal lengths/s
+    auto geometry = torch::randn({B, G, M}, torch::kFloat64);
+    geometry.select(1, 0).copy_(lt + l0 * normalised);
+    geometry.select(1, 1).copy_(l0 * speed);
+    auto state = torch::rand({B, K, M}, torch::kFloat64), derivative = torch::randn({B, 1, M}, torch::kFloat64);
+    auto weights = torch::randn({B, K, M}, torch::kFloat64);
+    const double h = 0.01;
+
+    std::vector<torch::Tensor> leaves = {derivative.clone().requires_grad_(true), state.clone().requires_grad_(true),
+                                         geometry.clone().requires_grad_(true)};
+    auto expected = muscle->integrate(h, leaves[0], leaves[1], leaves[2]);
+    auto expected_grads = torch::autograd::grad({(expected * weights).sum()}, leaves, {}, false, false, true);
+
+    auto actual = torch::empty_like(expected);
+    std::vector<torch::Tensor> actual_grads = {torch::zeros_like(derivative), torch::zeros_like(state),
+                                               torch::zeros_like(geometry)};
+    for (int64_t b = 0; b < B; ++b) {
+      kernel->integrate(h, derivative[b].data_ptr<double>(), state[b].data_ptr<double>(), geometry[b].data_ptr<double>(),
+                        actual[b].data_ptr<double>());
+      kernel->integrate_vjp(h, derivative[b].data_ptr<double>(), state[b].data_ptr<double>(),
+                            geometry[b].data_ptr<double>(), weights[b].data_ptr<double>(),
+                            actual_grads[0][b].data_ptr<double>(), actual_grads[1][b].data_ptr<double>(),
+                            actual_grads[2][b].data_ptr<double>());
+    }
+    EXPECT_WITHIN(actual, expected.detach(), 1e-10, 1e-10, name << " values");
+    const char* inputs[] = {"derivative", "state", "geometry"};
+    for (size_t i = 0; i < 3; ++i) {
+      auto reference = expected_grads[i].defined() ? expected_grads[i] : torch::zeros_like(actual_grads[i]);
+      EXPECT_WITHIN(actual_grads[i], reference, 1e-9, 1e-9, name << " d/d" << inputs[i]);
+    }
   }
+}
+
+TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
+  auto compliant = make_preset("CompliantTendonArm26");
+  EXPECT_EQ(compliant->kernel_choice(), KernelChoice::kAuto);
   EXPECT_TRUE(make_preset("RigidTendonArm26")->uses_fused_kernels());
   EXPECT_TRUE(make_preset("RigidTendonArm26", make_muscle("RigidTendonHillMuscleThelen"))->uses_fused_kernels());
+  EXPECT_TRUE(make_preset("RigidTendonArm26", make_muscle("MujocoHillMuscle"))->uses_fused_kernels());
   EXPECT_TRUE(make_preset("ReluPointMass24")->uses_fused_kernels());
-  EXPECT_FALSE(make_preset("CompliantTendonArm26")->uses_fused_kernels());
+  EXPECT_FALSE(compliant->uses_fused_kernels());
 }
 
 TEST(FusedKernels, ASubclassOfABuiltInMuscleStepsOpByOp) {
@@ -194,13 +245,13 @@ TEST(FusedKernels, ASubclassOfABuiltInMuscleStepsOpByOp) {
 }
 
 TEST(FusedKernels, FusedOnAModelWithoutAKernelIsAClearError) {
-  auto effector = make_preset("RigidTendonArm26", make_muscle("MujocoHillMuscle"), EffectorOptions().kernels("fused"));
+  auto effector = make_preset("CompliantTendonArm26", nullptr, EffectorOptions().kernels("fused"));
   try {  // raised by the reset already (before any episode runs), else by the first step
     auto state = effector->reset(2);
     effector->step(state, torch::zeros({2, 6}));
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("MujocoHillMuscle muscle model has no fused kernel"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("CompliantTendonHillMuscle muscle model has no fused kernel"), std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("kernels"), std::string::npos) << e.what();
   }

@@ -24,6 +24,13 @@ struct RigidTendonThelenParameters {
 std::shared_ptr<const MuscleKernel> make_rigid_tendon_thelen_kernel(ActivationParameters activation,
                                                                     RigidTendonThelenParameters parameters);
 
+struct MujocoHillParameters {
+  std::vector<double> max_isometric_force, tendon_length, optimal_muscle_length, passive_forces, passive_max, lmin,
+      lmax, vmax, fvmax;  // [M] each
+};
+std::shared_ptr<const MuscleKernel> make_mujoco_hill_kernel(ActivationParameters activation,
+                                                            MujocoHillParameters parameters);
+
 std::shared_ptr<const SkeletonKernel> make_point_mass_kernel(int64_t space_dim, double mass, SkeletonBounds bounds);
 
 struct TwoDofArmParameters {

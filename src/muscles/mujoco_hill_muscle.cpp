@@ -1,5 +1,9 @@
 #include "motornet/muscles/mujoco_hill_muscle.h"
 
+#include <typeinfo>
+
+#include "../fused/builtin_kernels.h"
+#include "../fused/tensor_values.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -86,6 +90,15 @@ torch::Tensor MujocoHillMuscleImpl::integrate(double h, const torch::Tensor& der
 
   auto force = (a * flce * fv + passive_forces_ * flpe) * max_isometric_force_;
   return stack_rows({a, L * optimal_muscle_length_, musculotendon_velocity, flpe, flce, fv, force});
+}
+
+std::shared_ptr<const fused::MuscleKernel> MujocoHillMuscleImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(MujocoHillMuscleImpl)) return nullptr;
+  return fused::make_mujoco_hill_kernel(
+      fused_activation_parameters(),
+      {fused::values(max_isometric_force_), fused::values(tendon_length_), fused::values(optimal_muscle_length_),
+       fused::values(passive_forces_), fused::values(passive_max_), fused::values(lmin_), fused::values(lmax_),
+       fused::values(vmax_), fused::values(fvmax_)});
 }
 
 torch::Tensor MujocoHillMuscleImpl::proprioceptive_length_scale() const { return optimal_muscle_length_; }

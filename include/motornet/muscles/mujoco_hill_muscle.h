@@ -22,6 +22,7 @@ class MujocoHillMuscleImpl : public MuscleImpl {
 
   torch::Tensor proprioceptive_length_scale() const override;
   torch::Tensor proprioceptive_velocity_scale() const override;
+  std::shared_ptr<const fused::MuscleKernel> fused_kernel() const override;
 
  protected:
   void on_build() override;
