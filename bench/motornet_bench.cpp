@@ -47,14 +47,14 @@ double peak_memory_mb() {
 }
 
 Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t warmup, int64_t batches,
-                      int64_t replicates) {
+                      int64_t replicates, const std::string& kernels) {
   torch::manual_seed(0);
   Environment environment(effector, std::make_shared<RandomTargetReach>(), EnvironmentOptions().max_ep_duration(1.0));
   std::vector<Policy> policies;
   for (int64_t k = 0; k < replicates; ++k) {
     torch::manual_seed(k);
     policies.push_back(std::make_shared<RecurrentPolicyImpl>(
-        RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden)));
+        RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden).kernels(kernels)));
   }
   CompositeLoss losses({WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}});
   Trainer trainer(environment, policies, losses, OptimizerOptions().lr(1e-3),
@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch intra-op threads")->check(CLI::Range(1, 256));
   app.add_option("--batches", batches, "timed batches (at least 20 for the figures in BENCHMARKS.md)")->check(CLI::Range(1, 100000));
   app.add_option("--warmup", warmup, "untimed batches first")->check(CLI::Range(0, 100000));
-  app.add_option("--kernels", kernels, "fused (default) or op-by-op effector steps")->check(CLI::IsMember({"fused", "op-by-op"}));
+  app.add_option("--kernels", kernels, "fused (default) or op-by-op effector and policy steps")->check(CLI::IsMember({"fused", "op-by-op"}));
   app.add_flag("--json", json, "print one JSON object per workload");
   std::string profile;
   app.add_option("--profile", profile, "write a Chrome trace of every op to this file (slows the run)");
@@ -115,11 +115,11 @@ int main(int argc, char** argv) {
     Timing timing;
     int64_t rows = 0;
     if (name == "W1") {
-      timing = train_workload(make_relu_point_mass24(nullptr, options), 32, 32, warmup, batches, replicates);
+      timing = train_workload(make_relu_point_mass24(nullptr, options), 32, 32, warmup, batches, replicates, kernels);
       rows = 32;
     } else if (name == "W2") {
       timing = train_workload(make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle"), options), 64, 64, warmup, batches,
-                              replicates);
+                              replicates, kernels);
       rows = 64;
     } else {
       timing = simulate_workload(options, warmup, batches);
