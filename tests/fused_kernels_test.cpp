@@ -222,6 +222,28 @@ TEST(FusedKernels, MuscleKernelsEqualTheirModelsAcrossTheirCurves) {
   }
 }
 
+TEST(FusedKernels, GradientsArrivingAsStridedViewsOfAStackedRecordAreReadInPlace) {
+  // As in a rollout: the states of several steps stacked, the loss on a slice, so each step's output gradients
+  // are strided views of one tensor.
+  auto run = [](const char* kernels) {
+    auto effector = make_preset("RigidTendonArm26", nullptr, EffectorOptions().kernels(kernels));
+    effector->to(torch::kFloat64);
+    torch::manual_seed(9);
+    auto actions = torch::rand({4, 8, 6}, torch::kFloat64).requires_grad_(true);
+    auto state = effector->reset(8);
+    std::vector<torch::Tensor> cartesian, joint;
+    for (int64_t t = 0; t < 4; ++t) {
+      state = effector->step(state, actions[t]);
+      cartesian.push_back(state.cartesian);
+      joint.push_back(state.joint);
+    }
+    auto record = torch::stack(cartesian, 1), joints = torch::stack(joint, 1);
+    auto loss = record.narrow(2, 0, 2).pow(2).sum() + joints.narrow(2, 2, 2).pow(2).sum();
+    return torch::autograd::grad({loss}, {actions})[0];
+  };
+  EXPECT_WITHIN(run("fused"), run("op-by-op"), 1e-9, 1e-9, "d loss / d actions");
+}
+
 TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
   auto compliant = make_preset("CompliantTendonArm26");
   EXPECT_EQ(compliant->kernel_choice(), KernelChoice::kAuto);

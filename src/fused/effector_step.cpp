@@ -155,8 +155,10 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep> {
     torch::Tensor grad_endpoint, grad_torque;
     if (endpoint_load.defined()) grad_endpoint = torch::empty({B, endpoint_load.size(1)}, joint.options());
     if (joint_load.defined()) grad_torque = torch::empty({B, joint_load.size(1)}, joint.options());
-    auto out_joint = contiguous_or_undefined(grads[0]), out_cartesian = contiguous_or_undefined(grads[1]),
-         out_muscle = contiguous_or_undefined(grads[2]), out_geometry = contiguous_or_undefined(grads[3]);
+    // Rows reads 2-D tensors with any strides (the rollout's stacked record hands back strided views); the 3-D
+    // ones are read row by row as flat blocks.
+    const auto &out_joint = grads[0], &out_cartesian = grads[1];
+    auto out_muscle = contiguous_or_undefined(grads[2]), out_geometry = contiguous_or_undefined(grads[3]);
 
     const RowLayout layout(*kernels);
     AT_DISPATCH_FLOATING_TYPES(joint.scalar_type(), "fused_effector_step_backward", [&] {
