@@ -142,6 +142,18 @@ TEST_P(FusedStep, ResetStatesEqualOpByOp) {
   }
 }
 
+TEST(FusedKernels, ResetKeepsEachModelsOwnRestState) {
+  // ReluMuscle rests with zero force even above zero minimum activation (its own initial_state).
+  auto build_with = [](const char* kernels) {
+    return make_preset("ReluPointMass24", make_muscle("ReluMuscle", {{"min_activation", 0.05}}),
+                       EffectorOptions().kernels(kernels));
+  };
+  auto joint = torch::tensor({{0.1, -0.2, 0.0, 0.0}, {0.3, 0.4, 0.0, 0.0}});
+  auto expected = build_with("op-by-op")->reset(2, joint), actual = build_with("fused")->reset(2, joint);
+  EXPECT_WITHIN(actual.muscle, expected.muscle, 1e-6, 1e-6, "muscle state at rest");
+  EXPECT_GT(actual.muscle.select(1, 0).min().item<double>(), 0.04);  // the minimum activation is there
+}
+
 TEST_P(FusedStep, StaysWithTheReferenceOverFiftySteps) {
   // Fifty steps chained: the fused path must not drift away from the reference.
   const auto& c = GetParam();

@@ -205,14 +205,12 @@ EffectorState effector_initial_state(const StepKernels& kernels, const torch::Te
   AT_DISPATCH_FLOATING_TYPES(joint.scalar_type(), "fused_initial_state", [&] {
     Rows<scalar_t> joint_rows(joint), muscle_rows(muscle_state), geometry_rows(geometry), cartesian_rows(cartesian);
     at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
-      std::vector<double> q(2 * layout.D), g(n_geometry_rows * layout.M), rest(layout.K * layout.M),
-          zero_derivative(muscle.n_derivatives() * layout.M, 0.0), state(layout.K * layout.M), cart(2 * layout.S);
+      std::vector<double> q(2 * layout.D), g(n_geometry_rows * layout.M), state(layout.K * layout.M),
+          cart(2 * layout.S);
       for (int64_t b = begin; b < end; ++b) {
         joint_rows.read(b, q.data());
         kernels.geometry->forward(q.data(), g.data());
-        std::fill(rest.begin(), rest.end(), 0.0);
-        for (int64_t m = 0; m < layout.M; ++m) rest[m] = muscle.min_activation(m);  // activation row 0
-        muscle.integrate(kernels.ministep, zero_derivative.data(), rest.data(), g.data(), state.data());
+        muscle.initial_state(kernels.ministep, g.data(), state.data());
         kernels.skeleton->to_cartesian(q.data(), cart.data());
         geometry_rows.write(b, g.data());
         muscle_rows.write(b, state.data());

@@ -11,7 +11,7 @@ namespace motornet::fused {
 // `action` is the raw action [B, M] in the model's dtype (the step clips it to [a_min, 1]); loads [B, S] and
 // [B, D] (rows may be broadcast with stride 0) or undefined.
 // The state a reset starts from (SPEC §2.2, §5) for joint states [B, 2D] that need no gradient: geometry from the
-// joints, muscles at rest (one integration of a zero derivative from minimum activation), cartesian state.
+// joints, the muscles' rest state (MuscleKernel::initial_state), the cartesian state.
 EffectorState effector_initial_state(const StepKernels& kernels, const torch::Tensor& joint);
 
 EffectorState effector_step(const std::shared_ptr<const StepKernels>& kernels, const EffectorState& state,

@@ -1,6 +1,8 @@
 // The parts every fused model shares: activation dynamics (SPEC §5) and the bounded semi-implicit joint
 // integration (SPEC §2.1), mirroring MuscleImpl::activation_derivative/integrate_activation and
 // SkeletonImpl::integrate op for op.
+#include <vector>
+
 #include "motornet/fused/kernels.h"
 
 #include <algorithm>
@@ -44,6 +46,13 @@ void MuscleKernel::ode_vjp(const double* excitation, const double* state, const 
     if (within(excitation[m], lower, 1.0)) grad_excitation[m] += grad_u;
     if (within(state[m], lower, 1.0)) grad_state[m] += grad_a;
   }
+}
+
+void MuscleKernel::initial_state(double h, const double* geometry, double* state) const {
+  const int64_t M = n_muscles();
+  std::vector<double> rest(n_states_ * M, 0.0), zero_derivative(n_derivatives() * M, 0.0);
+  for (int64_t m = 0; m < M; ++m) rest[m] = min_activation(m);  // activation is row 0
+  integrate(h, zero_derivative.data(), rest.data(), geometry, state);
 }
 
 double MuscleKernel::integrate_activation(int64_t m, double h, const double* derivative, const double* state) const {

@@ -1,5 +1,7 @@
 // Fused ReluMuscle (SPEC §5.1): activation dynamics; force = a F_max; length and velocity copied from the
 // geometry.
+#include <algorithm>
+
 #include "builtin_kernels.h"
 
 namespace motornet::fused {
@@ -33,6 +35,12 @@ class ReluMuscleKernel final : public MuscleKernel {
       grad_geometry[m] += grad_next[M + m];
       grad_geometry[M + m] += grad_next[2 * M + m];
     }
+  }
+
+  // As ReluMuscle's reset: at rest the muscle produces no force, even above zero minimum activation.
+  void initial_state(double h, const double* geometry, double* state) const override {
+    MuscleKernel::initial_state(h, geometry, state);
+    std::fill(state + force_row() * n_muscles(), state + (force_row() + 1) * n_muscles(), 0.0);
   }
 
  private:

@@ -44,6 +44,9 @@ class MuscleKernel {
   virtual void integrate_vjp(double h, const double* derivative, const double* state, const double* geometry,
                              const double* grad_next, double* grad_derivative, double* grad_state,
                              double* grad_geometry) const = 0;
+  // The state a reset starts from [n_states*M], from the geometry (no gradient). Default (SPEC §5): one step h
+  // of a zero derivative from minimum activation, everything else 0; override where the model's differs.
+  virtual void initial_state(double h, const double* geometry, double* state) const;
 
  protected:
   // a' = clip(a + h da/dt, a_min, 1) for muscle m, and its gradient.
