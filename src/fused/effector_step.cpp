@@ -3,6 +3,8 @@
 // Rows are computed in double whatever the dtype and rounded once on output.
 #include "effector_step.h"
 
+#include "absent_input.h"
+
 #include <ATen/Parallel.h>
 
 #include <algorithm>
@@ -94,11 +96,6 @@ struct InputRows {
   Rows<T> action, endpoint, torque;
 };
 
-// Custom autograd functions cannot take undefined tensors: an absent load travels as an empty tensor.
-torch::Tensor as_input(const torch::Tensor& load) {
-  static const torch::Tensor absent = torch::empty({0});  // one for every step: only its emptiness is read
-  return load.defined() ? load : absent;
-}
 torch::Tensor defined_or_absent(const torch::Tensor& load) { return load.numel() > 0 ? load : torch::Tensor(); }
 
 torch::Tensor contiguous_or_undefined(const torch::Tensor& t) { return t.defined() ? t.contiguous() : t; }
@@ -225,7 +222,7 @@ EffectorState effector_step(const std::shared_ptr<const StepKernels>& kernels, c
                             const torch::Tensor& action, const torch::Tensor& endpoint_load,
                             const torch::Tensor& joint_load) {
   auto outputs = FusedEffectorStep::apply(state.joint, state.muscle, state.geometry, action,
-                                          as_input(endpoint_load), as_input(joint_load),
+                                          or_absent(endpoint_load), or_absent(joint_load),
                                           c10::make_intrusive<KernelsHolder>(kernels));
   return {outputs[0], outputs[1], outputs[2], outputs[3]};
 }

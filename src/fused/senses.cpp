@@ -2,17 +2,13 @@
 
 #include <cstring>
 
+#include "absent_input.h"
+
 namespace motornet::fused {
 namespace {
 
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
-
-// Where draws are absent (a custom function's inputs must be defined tensors).
-const torch::Tensor& none() {
-  static const torch::Tensor empty = torch::empty({0});
-  return empty;
-}
 
 class Senses : public torch::autograd::Function<Senses> {
  public:
@@ -136,8 +132,7 @@ bool senses_apply(const torch::Tensor& cartesian, const torch::Tensor& muscle, c
 std::pair<torch::Tensor, torch::Tensor> senses(const torch::Tensor& cartesian, const torch::Tensor& muscle,
                                                const torch::Tensor& vision_draws, const torch::Tensor& proprio_draws,
                                                const SensesOptions& options) {
-  auto out = Senses::apply(cartesian, muscle, vision_draws.defined() ? vision_draws : none(),
-                           proprio_draws.defined() ? proprio_draws : none(), options);
+  auto out = Senses::apply(cartesian, muscle, or_absent(vision_draws), or_absent(proprio_draws), options);
   return {out[0], out[1]};
 }
 

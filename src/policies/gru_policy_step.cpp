@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "../fused/absent_input.h"
 #include "../numeric/gru_gates.h"
 #include "../numeric/row_major_gemm.h"
 
@@ -10,21 +11,29 @@ namespace motornet {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The summed weight gradients of one chain, in GruPolicyWeights' order; empty until a step's backward adds to
-// them, emptied when the collector hands them over (so a retained graph's next backward starts from zero).
-struct WeightGradientLedger : torch::CustomClassHolder {
-  std::array<torch::Tensor, 6> sums;
-  torch::Tensor& sum(size_t i, const torch::Tensor& weight) {
-    if (!sums[i].defined()) sums[i] = torch::zeros(weight.sizes(), weight.options());
-    return sums[i];
-  }
-};
-
 namespace {
-
 std::array<const torch::Tensor*, 6> all(const GruPolicyWeights& w) {
   return {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_out, &w.b_out};
 }
+}  // namespace
+
+// The summed weight gradients of one chain, in GruPolicyWeights' order; empty until a step's backward adds to
+// them, emptied when the collector hands them over (so a retained graph's next backward starts from zero).
+struct WeightGradientLedger : torch::CustomClassHolder {
+  explicit WeightGradientLedger(const GruPolicyWeights& weights) : options(weights.w_ih.options()) {
+    const auto w = all(weights);
+    for (size_t i = 0; i < w.size(); ++i) shapes[i] = w[i]->sizes().vec();
+  }
+  torch::Tensor& sum(size_t i) {
+    if (!sums[i].defined()) sums[i] = torch::zeros(shapes[i], options);
+    return sums[i];
+  }
+  std::array<std::vector<int64_t>, 6> shapes;
+  torch::TensorOptions options;  // every weight's (GruPolicyStepper::applies holds them to one dtype, on the CPU)
+  std::array<torch::Tensor, 6> sums;
+};
+
+namespace {
 
 // Runs after every step of its chain (each step takes its token as an input) and gives the weights the totals.
 class WeightGradientCollector : public torch::autograd::Node {
@@ -78,8 +87,7 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
       numeric::gemm<T>(false, true, B, M, H, 1, next.data_ptr<T>(), H, w_out.data_ptr<T>(), H, 1, a, M);
       numeric::sigmoid_in_place(a, B * M);
     });
-    ctx->save_for_backward({x, h, gates, next, action, weights.w_ih, weights.w_hh, weights.w_out, weights.b_ih,
-                           weights.b_out});
+    ctx->save_for_backward({x, h, gates, next, action, weights.w_ih, weights.w_hh, weights.w_out});
     if (ledger) ctx->saved_data["ledger"] = c10::IValue::make_capsule(std::move(ledger));
     return {action, next};
   }
@@ -89,7 +97,6 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &h = saved[1], &gates = saved[2], &next = saved[3], &action = saved[4];
     const auto w_ih = saved[5].contiguous(), w_hh = saved[6].contiguous(), w_out = saved[7].contiguous();
-    const auto &b_ih = saved[8], &b_out = saved[9];  // only their shapes: the bias sums' layout
     const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = action.size(1);
     const bool want_x = ctx->needs_input_grad(0), want_h = ctx->needs_input_grad(1),
                want_weights = ctx->needs_input_grad(2) && ctx->saved_data.count("ledger");
@@ -114,8 +121,8 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         numeric::gemm<T>(false, false, B, H, M, 1, da, M, w_out.data_ptr<T>(), H, 1, g, H);
         if (want_weights) {
           numeric::gemm<T>(true, false, M, H, B, 1, da, M, next.data_ptr<T>(), H, 1,
-                           ledger->sum(4, w_out).data_ptr<T>(), H);
-          numeric::add_column_sums(ledger->sum(5, b_out).data_ptr<T>(), da, B, M);
+                           ledger->sum(4).data_ptr<T>(), H);
+          numeric::add_column_sums(ledger->sum(5).data_ptr<T>(), da, B, M);
         }
       }
       thread_local std::vector<T> input_part, hidden_part;
@@ -133,21 +140,15 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
       }
       if (want_weights) {
         numeric::gemm<T>(true, false, 3 * H, I, B, 1, dgi, 3 * H, x.data_ptr<T>(), I, 1,
-                         ledger->sum(0, w_ih).data_ptr<T>(), I);
-        numeric::gemm<T>(true, false, 3 * H, H, B, 1, dgh, 3 * H, prev, H, 1, ledger->sum(1, w_hh).data_ptr<T>(), H);
-        numeric::add_column_sums(ledger->sum(2, b_ih).data_ptr<T>(), dgi, B, 3 * H);
-        numeric::add_column_sums(ledger->sum(3, b_ih).data_ptr<T>(), dgh, B, 3 * H);
+                         ledger->sum(0).data_ptr<T>(), I);
+        numeric::gemm<T>(true, false, 3 * H, H, B, 1, dgh, 3 * H, prev, H, 1, ledger->sum(1).data_ptr<T>(), H);
+        numeric::add_column_sums(ledger->sum(2).data_ptr<T>(), dgi, B, 3 * H);
+        numeric::add_column_sums(ledger->sum(3).data_ptr<T>(), dgh, B, 3 * H);
       }
     });
     return {grad_x, grad_h, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
-
-// Stands for the token and the noise where there are none (a custom function's inputs must be defined tensors).
-const torch::Tensor& absent() {
-  static const torch::Tensor none = torch::empty({0});
-  return none;
-}
 
 bool any_requires_grad(const GruPolicyWeights& weights) {
   for (const auto* w : all(weights))
@@ -182,12 +183,12 @@ bool GruPolicyStepper::continues_chain(const torch::Tensor& hidden, const GruPol
 std::pair<torch::Tensor, torch::Tensor> GruPolicyStepper::step(const torch::Tensor& observation,
                                                                const torch::Tensor& hidden, const torch::Tensor& noise,
                                                                const GruPolicyWeights& weights) {
-  torch::Tensor token = absent();
+  torch::Tensor token = fused::absent_input();
   c10::intrusive_ptr<WeightGradientLedger> ledger;
   if (torch::GradMode::is_enabled() && any_requires_grad(weights)) {
     if (!continues_chain(hidden, weights)) {
       // A new chain: its own ledger and collector, wired to the weights' gradient accumulators.
-      ledger_ = c10::make_intrusive<WeightGradientLedger>();
+      ledger_ = c10::make_intrusive<WeightGradientLedger>(weights);
       auto collector = std::shared_ptr<WeightGradientCollector>(new WeightGradientCollector(ledger_),
                                                                 torch::autograd::deleteNode);
       collector->set_next_edges(torch::autograd::collect_next_edges(weights.w_ih, weights.w_hh, weights.b_ih,
@@ -200,7 +201,8 @@ std::pair<torch::Tensor, torch::Tensor> GruPolicyStepper::step(const torch::Tens
     token = collector_token_;
     ledger = ledger_;
   }  // else no ledger: no weight gradient is wanted
-  auto outputs = GruPolicyStep::apply(observation, hidden, token, noise.defined() ? noise : absent(), weights, std::move(ledger));
+  auto outputs =
+      GruPolicyStep::apply(observation, hidden, token, fused::or_absent(noise), weights, std::move(ledger));
   if (outputs[1].grad_fn()) last_step_ = outputs[1].grad_fn();
   return {outputs[0], outputs[1]};
 }

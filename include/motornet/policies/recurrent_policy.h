@@ -3,6 +3,7 @@
 // muscles, initialised as in MotorNet's paper: input weights Xavier-uniform, recurrent weights orthogonal,
 // biases zero, readout weights Xavier-uniform with bias -5 (muscles start almost silent).
 
+#include "motornet/effector.h"  // KernelChoice
 #include "motornet/policy.h"
 
 namespace motornet {
@@ -46,7 +47,7 @@ class RecurrentPolicyImpl : public PolicyImpl {
   bool fused_layers(const torch::Tensor& observation, const torch::Tensor& hidden) const;
 
   RecurrentPolicyOptions options_;
-  bool fused_allowed_ = true;  // kernels is not "op-by-op"
+  KernelChoice kernel_choice_;  // options_.kernels(), parsed
   std::vector<torch::Tensor> w_ih_, w_hh_, b_ih_, b_hh_;
   torch::Tensor readout_weight_, readout_bias_;
   // One-layer GRUs on the CPU step through one fused node per time step (src/policies/gru_policy_step.h).
