@@ -198,6 +198,15 @@ TEST(RecurrentPolicyKernels, AutoAndOpByOpAgreeAndOpByOpUsesAtenCells) {
   for (size_t i = 0; i < expected.size(); ++i) EXPECT_WITHIN(actual[i], expected[i], 1e-12, 1e-12, "output " << i);
 
   EXPECT_THROW(RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).cell(CellType::kLstm).kernels("fused")), InputError);
+  // 'fused' where no fused step applies (here float16) is an error at the step, not a silent op-by-op run.
+  auto half = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(I, M).hidden_size(H).kernels("fused"));
+  half->to(torch::kFloat16);
+  try {
+    half->forward(torch::zeros({B, I}, torch::kFloat16), half->initial_hidden(B));
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("float32 and float64 on the CPU"), std::string::npos) << e.what();
+  }
   try {
     RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).kernels("fastest"));
     FAIL() << "expected an InputError";
