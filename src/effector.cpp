@@ -199,21 +199,27 @@ EffectorImpl::Stage EffectorImpl::integrate(double h, const Derivative& k, const
   return next;
 }
 
-EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor& action,
-                                 const torch::Tensor& endpoint_load, const torch::Tensor& joint_load) const {
-  const int64_t batch = state.joint.size(0);
+void EffectorImpl::require_action(const torch::Tensor& action, int64_t batch) const {
   require_lazy(action.defined() && action.dim() == 2 && action.size(0) == batch && action.size(1) == n_muscles(),
                "action", [&] {
                  return fmt::format("expected shape [{}, {}] (batch, muscles), got {}", batch, n_muscles(),
                                     action.defined() ? fmt::format("{}", fmt::join(action.sizes(), "x")) : "nothing");
                });
+}
+
+torch::Tensor EffectorImpl::in_model_options(const torch::Tensor& t) const {
+  const auto options = tensor_options();
+  return t.dtype() == options.dtype() && t.device() == options.device() ? t : t.to(options);
+}
+
+EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor& action,
+                                 const torch::Tensor& endpoint_load, const torch::Tensor& joint_load) const {
+  const int64_t batch = state.joint.size(0);
+  require_action(action, batch);
   auto endpoint = load_tensor(endpoint_load, batch, space_dim(), "endpoint_load");
   auto joint_torque = load_tensor(joint_load, batch, dof(), "joint_load");
-  if (auto kernels = fused_kernels(/*rescan=*/false)) {
-    const auto options = tensor_options();
-    const bool matches = action.dtype() == options.dtype() && action.device() == options.device();
-    return fused::effector_step(kernels, state, matches ? action : action.to(options), endpoint, joint_torque);
-  }
+  if (auto kernels = fused_kernels(/*rescan=*/false))
+    return fused::effector_step(kernels, state, in_model_options(action), endpoint, joint_torque);
 
   auto excitation = action.to(tensor_options()).clamp_min(muscle_->min_activation()).clamp_max(1.0);
 
@@ -234,6 +240,25 @@ EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor
     stage = integrate(h, combined, stage);
   }
   return {stage.joint, skeleton_->joint_to_cartesian(stage.joint), stage.muscle, stage.geometry};
+}
+
+std::optional<fused::SensedStep> EffectorImpl::step_and_sense(const EffectorState& state, const torch::Tensor& action,
+                                                              const torch::Tensor& endpoint_load,
+                                                              const fused::SensesOptions& senses,
+                                                              const torch::Tensor& vision_draws,
+                                                              const torch::Tensor& proprio_draws,
+                                                              const torch::Tensor& task_inputs) const {
+  if (!fused::senses_apply(state.cartesian, state.muscle, senses)) return std::nullopt;
+  if (task_inputs.defined() && (task_inputs.requires_grad() || task_inputs.scalar_type() != state.joint.scalar_type() ||
+                                !task_inputs.device().is_cpu() || task_inputs.dim() != 2))
+    return std::nullopt;
+  const auto kernels = fused_kernels(/*rescan=*/false);
+  if (!kernels) return std::nullopt;
+  const int64_t batch = state.joint.size(0);
+  require_action(action, batch);
+  return fused::effector_step_sensed(kernels, state, in_model_options(action),
+                                     load_tensor(endpoint_load, batch, space_dim(), "endpoint_load"), senses,
+                                     vision_draws, proprio_draws, task_inputs);
 }
 
 std::shared_ptr<const fused::StepKernels> EffectorImpl::fused_kernels(bool rescan) const {

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <typeinfo>
 
+#include "fused/effector_step.h"
 #include "fused/senses.h"
 #include "motornet/error.h"
 
@@ -88,22 +90,35 @@ torch::Tensor EnvironmentImpl::with_noise(const torch::Tensor& value, double sig
   return value + sigma * noise(value);
 }
 
-std::pair<torch::Tensor, torch::Tensor> EnvironmentImpl::sense(const EffectorState& state) {
-  fused::SensesOptions fused_options;
-  fused_options.length_row = proprioception_row_;
-  fused_options.scale = proprioception_scale_;
-  fused_options.vision_sigma = deterministic_ ? 0.0 : options_.vision_noise();
-  fused_options.proprioception_sigma = deterministic_ ? 0.0 : options_.proprioception_noise();
-  if (!fused::senses_apply(state.cartesian, state.muscle, fused_options))
-    return {with_noise(state.fingertip(), options_.vision_noise()),
-            with_noise(proprioception(state), options_.proprioception_noise())};
-  // The same draws, in the same order, as the op-by-op senses take them.
-  const int64_t B = state.cartesian.size(0), M = state.muscle.size(2);
-  const auto options = state.cartesian.options().requires_grad(false);
-  torch::Tensor vision_draws, proprio_draws;
-  if (fused_options.vision_sigma != 0.0) vision_draws = streams_.normal(B, {state.cartesian.size(1) / 2}, options);
-  if (fused_options.proprioception_sigma != 0.0) proprio_draws = streams_.normal(B, {2 * M}, options);
-  return fused::senses(state.cartesian, state.muscle, vision_draws, proprio_draws, fused_options);
+fused::SensesOptions EnvironmentImpl::senses_options() const {
+  fused::SensesOptions options;
+  options.length_row = proprioception_row_;
+  options.scale = proprioception_scale_;
+  options.vision_sigma = deterministic_ ? 0.0 : options_.vision_noise();
+  options.proprioception_sigma = deterministic_ ? 0.0 : options_.proprioception_noise();
+  return options;
+}
+
+std::pair<torch::Tensor, torch::Tensor> EnvironmentImpl::senses_noise(int64_t batch) {
+  const auto options = effector_->tensor_options().requires_grad(false);
+  torch::Tensor vision, proprioception;
+  if (!deterministic_ && options_.vision_noise() != 0.0)
+    vision = streams_.normal(batch, {effector_->space_dim()}, options);
+  if (!deterministic_ && options_.proprioception_noise() != 0.0)
+    proprioception = streams_.normal(batch, {2 * effector_->n_muscles()}, options);
+  return {vision, proprioception};
+}
+
+std::pair<torch::Tensor, torch::Tensor> EnvironmentImpl::sense(const EffectorState& state,
+                                                               const std::pair<torch::Tensor, torch::Tensor>& draws) {
+  const auto options = senses_options();
+  if (fused::senses_apply(state.cartesian, state.muscle, options))
+    return fused::senses(state.cartesian, state.muscle, draws.first, draws.second, options);
+  auto vision = state.fingertip();
+  auto proprio = proprioception(state);
+  if (draws.first.defined()) vision = vision + options.vision_sigma * draws.first.to(vision.options());
+  if (draws.second.defined()) proprio = proprio + options.proprioception_sigma * draws.second.to(proprio.options());
+  return {vision, proprio};
 }
 
 torch::Tensor EnvironmentImpl::proprioception(const EffectorState& state) const {
@@ -163,7 +178,12 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   no_action_frames_ = torch::zeros({rows, 0}, options);
   goal_steps_ = trials_.goal.unbind(1);  // one view per step, taken once
   input_steps_ = trials_.inputs.unbind(1);
-  auto [vision, proprio] = sense(state_);
+  // Without delays, stacked actions or observation noise (and with this class's observe), the observation after
+  // a step is [task inputs | senses of the new state]: the fused step returns it whole, without a concatenation.
+  observes_in_step_ = vision_lag_ == 1 && proprioception_lag_ == 1 && options_.action_frame_stacking() == 0 &&
+                      options_.obs_noise().size() == 1 && (deterministic_ || options_.obs_noise()[0] == 0.0) &&
+                      typeid(*this) == typeid(EnvironmentImpl) && !trials_.inputs.requires_grad();
+  auto [vision, proprio] = sense(state_, senses_noise(rows));
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
   action_frames_.assign(options_.action_frame_stacking(), torch::zeros({rows, effector_->n_muscles()}, options));
@@ -197,14 +217,30 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
     info.field_forces[task_->field_name(i)] = force;
     load = load.defined() ? load + force : force;
   }
-  state_ = effector_->step(state_, noisy, load);
+  // The senses' noise is drawn before the step, in the order op by op takes it (nothing in a step draws), so
+  // that the fused path can compute the senses inside the step's node.
+  const auto draws = senses_noise(B);
+  const torch::Tensor no_inputs;
+  const auto& task_inputs = observes_in_step_ ? input_steps_.at(t_ + 1) : no_inputs;
+  torch::Tensor vision, proprio, observation;
+  if (auto sensed =
+          effector_->step_and_sense(state_, noisy, load, senses_options(), draws.first, draws.second, task_inputs)) {
+    state_ = std::move(sensed->state);
+    vision = std::move(sensed->vision);
+    proprio = std::move(sensed->proprioception);
+    observation = std::move(sensed->observation);
+  } else {
+    state_ = effector_->step(state_, noisy, load);
+    std::tie(vision, proprio) = sense(state_, draws);
+  }
   ++t_;
 
-  auto [vision, proprio] = sense(state_);
-  vision_buffer_.pop_front();
-  vision_buffer_.push_back(vision);
-  proprioception_buffer_.pop_front();
-  proprioception_buffer_.push_back(proprio);
+  if (!observation.defined()) {  // (an observation from the step needs no buffers: nothing is delayed)
+    vision_buffer_.pop_front();
+    vision_buffer_.push_back(vision);
+    proprioception_buffer_.pop_front();
+    proprioception_buffer_.push_back(proprio);
+  }
   if (!action_frames_.empty()) {
     action_frames_.pop_front();
     action_frames_.push_back(noisy);
@@ -217,7 +253,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   result.info.action = given;
   result.info.noisy_action = noisy;
   result.info.endpoint_load = load.defined() ? load : no_load_;
-  result.observation = current_observation();
+  result.observation = observation.defined() ? observation : current_observation();
   result.terminated = t_ >= n_steps_;
   return result;
 }

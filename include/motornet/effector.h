@@ -41,7 +41,9 @@ KernelChoice parse_kernel_choice(const std::string& name, const std::string& pat
 
 namespace fused {
 struct StepKernels;
-}
+struct SensesOptions;
+struct SensedStep;
+}  // namespace fused
 
 // "euler", or "rk4" / "rungekutta4" / "runge-kutta4" / "runge-kutta-4" in any case; else an InputError at `path`.
 IntegrationMethod parse_integration_method(const std::string& name, const std::string& path = "integration_method");
@@ -82,6 +84,16 @@ class EffectorImpl : public torch::nn::Module {
   EffectorState step(const EffectorState& state, const torch::Tensor& action,
                      const torch::Tensor& endpoint_load = {}, const torch::Tensor& joint_load = {}) const;
 
+  // Internal (the environment's step, src/fused/effector_step.h): `step` and the senses of its new state as one
+  // autograd node (with `task_inputs`: the observation [task inputs | vision | proprioception]), or nullopt when
+  // the step runs op by op or these senses cannot be fused (the caller then steps and senses op by op).
+  std::optional<fused::SensedStep> step_and_sense(const EffectorState& state, const torch::Tensor& action,
+                                                  const torch::Tensor& endpoint_load,
+                                                  const fused::SensesOptions& senses,
+                                                  const torch::Tensor& vision_draws,
+                                                  const torch::Tensor& proprio_draws,
+                                                  const torch::Tensor& task_inputs = {}) const;
+
   const Skeleton& skeleton() const { return skeleton_; }
   const Muscle& muscle() const { return muscle_; }
   const Geometry& geometry() const { return geometry_; }
@@ -111,6 +123,10 @@ class EffectorImpl : public torch::nn::Module {
   Derivative derivative(const torch::Tensor& excitation, const Stage& stage, const torch::Tensor& endpoint_load,
                         const torch::Tensor& joint_load) const;
   Stage integrate(double h, const Derivative& k, const Stage& stage) const;
+  // An InputError unless `action` is [batch, muscles].
+  void require_action(const torch::Tensor& action, int64_t batch) const;
+  // `t` in the dtype and on the device of the model (no copy when it already is).
+  torch::Tensor in_model_options(const torch::Tensor& t) const;
   torch::Tensor load_tensor(const torch::Tensor& load, int64_t batch, int64_t width, const char* name) const;
   // The fused kernels for the current parameters, or nullptr when the step runs op by op. Rebuilt when a
   // buffer changes (new values, dtype or device); throws for kFused when a model has no kernel.

@@ -94,13 +94,20 @@ class EnvironmentImpl : public torch::nn::Module {
   // Standard normal draws shaped like `like`, row blocks from the environment's streams.
   torch::Tensor noise(const torch::Tensor& like);
   torch::Tensor proprioception(const EffectorState& state) const;
-  // (vision, proprioception) of a state, each with its noise: one fused node on the CPU.
-  std::pair<torch::Tensor, torch::Tensor> sense(const EffectorState& state);
+  // The senses' noise of one step: standard normal draws for vision [B, S] then proprioception [B, 2M] from the
+  // streams, each undefined where that noise is off (sigma 0, or a deterministic episode).
+  std::pair<torch::Tensor, torch::Tensor> senses_noise(int64_t batch);
+  // (vision, proprioception) of a state, each with its noise (`draws` from senses_noise): one fused node on the
+  // CPU.
+  std::pair<torch::Tensor, torch::Tensor> sense(const EffectorState& state,
+                                                const std::pair<torch::Tensor, torch::Tensor>& draws);
   StepInfo info_for(const EffectorState& state) const;
 
  private:
   int64_t delay_steps(const std::optional<double>& delay, const char* key) const;
   torch::Tensor current_observation();
+  // What the fused senses need of this episode (its noise sigmas are 0 when it is deterministic).
+  fused::SensesOptions senses_options() const;
 
   Effector effector_;
   TaskPtr task_;
@@ -110,6 +117,7 @@ class EnvironmentImpl : public torch::nn::Module {
 
   // The running episode.
   bool started_ = false, deterministic_ = false;
+  bool observes_in_step_ = false;  // the fused step may return the whole observation (no delays, frames, noise)
   int64_t t_ = 0;
   Trials trials_;
   EffectorState state_;
