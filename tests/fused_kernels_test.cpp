@@ -181,20 +181,29 @@ INSTANTIATE_TEST_SUITE_P(
                       FusedCase{"arm26_thelen_rk4_damped", "RigidTendonArm26", "RigidTendonHillMuscleThelen", "rk4", 2, 0.5},
                       FusedCase{"arm26_mujoco_euler", "RigidTendonArm26", "MujocoHillMuscle", "euler", 1, 0.0},
                       FusedCase{"arm26_mujoco_rk4_damped", "RigidTendonArm26", "MujocoHillMuscle", "rk4", 2, 0.5},
+                      FusedCase{"arm26_compliant_euler", "CompliantTendonArm26", "CompliantTendonHillMuscle", "euler", 1, 0.0},
+                      FusedCase{"arm26_compliant_rk4_damped", "CompliantTendonArm26", "CompliantTendonHillMuscle", "rk4", 2, 0.5},
                       FusedCase{"reacher_rigid_rk4", "Reacher", "ReluMuscle", "rk4", 1, 0.0},
                       FusedCase{"freepm24_euler", "FreePointMass24", "ReluMuscle", "euler", 2, 0.2}),
     [](const auto& info) { return info.param.name; });
 
-// Each muscle kernel against its model's integrate over a sweep of normalised fibre lengths (0.3 to 1.8) and
-// velocities of both signs, so every piece of every force curve (and the joins between them) is exercised.
+// Each muscle kernel against its model's ode and integrate over a sweep of normalised lengths (0.3 to 1.8; the
+// fibre length of the compliant tendon too), velocities of both signs, activations across q_crit and, for the
+// compliant tendon, active forces below and above the isometric force (both branches of its velocity), so
+// every piece of every force curve (and the joins between them) is exercised.
 TEST(FusedKernels, MuscleKernelsEqualTheirModelsAcrossTheirCurves) {
-  for (const char* name : {"RigidTendonHillMuscle", "RigidTendonHillMuscleThelen", "MujocoHillMuscle"}) {
-    auto effector = make_preset("RigidTendonArm26", make_muscle(name), EffectorOptions().kernels("op-by-op"));
+  for (const char* name : {"RigidTendonHillMuscle", "RigidTendonHillMuscleThelen", "MujocoHillMuscle",
+                           "CompliantTendonHillMuscle"}) {
+    const bool compliant = std::string(name) == "CompliantTendonHillMuscle";
+    auto effector = make_preset(compliant ? "CompliantTendonArm26" : "RigidTendonArm26", make_muscle(name),
+                                EffectorOptions().kernels("op-by-op"));
     effector->to(torch::kFloat64);
     const auto& muscle = effector->muscle();
     auto kernel = muscle->fused_kernel();
     ASSERT_TRUE(kernel) << name;
     const int64_t B = 301, M = muscle->n_muscles(), K = muscle->n_states(), G = 2 + effector->dof();
+    const int64_t ND = muscle->n_derivatives();
+    ASSERT_EQ(kernel->n_derivatives(), ND) << name;
     const auto names = muscle->parameter_names();
     auto has = [&](const char* p) { return std::find(names.begin(), names.end(), p) != names.end(); };
     auto l0 = has("optimal_muscle_length") ? muscle->parameter("optimal_muscle_length") : torch::ones({M}, torch::kFloat64);
@@ -203,20 +212,29 @@ TEST(FusedKernels, MuscleKernelsEqualTheirModelsAcrossTheirCurves) {
     auto normalised = torch::linspace(0.3, 1.8, B, torch::kFloat64).unsqueeze(1);
     auto speed = torch::linspace(-3.0, 3.0, B, torch::kFloat64).flip(0).unsqueeze(1);  // in optimal lengths/s
     auto geometry = torch::randn({B, G, M}, torch::kFloat64);
-    geometry.select(1, 0).copy_(lt + l0 * normalised);
+    // A tendon stretched by 0-5% over the fibre (tendon forces from slack to the clamp at 1).
+    geometry.select(1, 0).copy_(lt * (1.0 + 0.05 * torch::rand({B, M}, torch::kFloat64)) + l0 * normalised);
     geometry.select(1, 1).copy_(l0 * speed);
-    auto state = torch::rand({B, K, M}, torch::kFloat64), derivative = torch::randn({B, 1, M}, torch::kFloat64);
-    auto weights = torch::randn({B, K, M}, torch::kFloat64);
+    auto state = torch::rand({B, K, M}, torch::kFloat64), derivative = torch::randn({B, ND, M}, torch::kFloat64);
+    state.select(1, 1).copy_(l0 * normalised);                                     // fibre / muscle length
+    state.select(1, 5).copy_(torch::linspace(0.0, 1.5, B, torch::kFloat64).unsqueeze(1).expand({B, M}));
+    auto excitation = torch::rand({B, M}, torch::kFloat64) * 1.2 - 0.1;
+    auto weights = torch::randn({B, K, M}, torch::kFloat64), ode_weights = torch::randn({B, ND, M}, torch::kFloat64);
     const double h = 0.01;
 
     std::vector<torch::Tensor> leaves = {derivative.clone().requires_grad_(true), state.clone().requires_grad_(true),
-                                         geometry.clone().requires_grad_(true)};
+                                         geometry.clone().requires_grad_(true), excitation.clone().requires_grad_(true)};
     auto expected = muscle->integrate(h, leaves[0], leaves[1], leaves[2]);
-    auto expected_grads = torch::autograd::grad({(expected * weights).sum()}, leaves, {}, false, false, true);
+    auto expected_grads =
+        torch::autograd::grad({(expected * weights).sum()}, {leaves[0], leaves[1], leaves[2]}, {}, false, false, true);
+    auto expected_ode = muscle->ode(leaves[3], leaves[1]);
+    auto expected_ode_grads =
+        torch::autograd::grad({(expected_ode * ode_weights).sum()}, {leaves[3], leaves[1]}, {}, false, false, true);
 
-    auto actual = torch::empty_like(expected);
+    auto actual = torch::empty_like(expected), actual_ode = torch::empty_like(expected_ode);
     std::vector<torch::Tensor> actual_grads = {torch::zeros_like(derivative), torch::zeros_like(state),
                                                torch::zeros_like(geometry)};
+    std::vector<torch::Tensor> actual_ode_grads = {torch::zeros_like(excitation), torch::zeros_like(state)};
     for (int64_t b = 0; b < B; ++b) {
       kernel->integrate(h, derivative[b].data_ptr<double>(), state[b].data_ptr<double>(), geometry[b].data_ptr<double>(),
                         actual[b].data_ptr<double>());
@@ -224,12 +242,27 @@ TEST(FusedKernels, MuscleKernelsEqualTheirModelsAcrossTheirCurves) {
                             geometry[b].data_ptr<double>(), weights[b].data_ptr<double>(),
                             actual_grads[0][b].data_ptr<double>(), actual_grads[1][b].data_ptr<double>(),
                             actual_grads[2][b].data_ptr<double>());
+      kernel->ode(excitation[b].data_ptr<double>(), state[b].data_ptr<double>(), actual_ode[b].data_ptr<double>());
+      kernel->ode_vjp(excitation[b].data_ptr<double>(), state[b].data_ptr<double>(), ode_weights[b].data_ptr<double>(),
+                      actual_ode_grads[0][b].data_ptr<double>(), actual_ode_grads[1][b].data_ptr<double>());
     }
     EXPECT_WITHIN(actual, expected.detach(), 1e-10, 1e-10, name << " values");
     const char* inputs[] = {"derivative", "state", "geometry"};
     for (size_t i = 0; i < 3; ++i) {
       auto reference = expected_grads[i].defined() ? expected_grads[i] : torch::zeros_like(actual_grads[i]);
       EXPECT_WITHIN(actual_grads[i], reference, 1e-9, 1e-9, name << " d/d" << inputs[i]);
+    }
+    EXPECT_WITHIN(actual_ode, expected_ode.detach(), 1e-10, 1e-10, name << " ode values");
+    const char* ode_inputs[] = {"excitation", "state"};
+    for (size_t i = 0; i < 2; ++i) {
+      auto reference = expected_ode_grads[i].defined() ? expected_ode_grads[i] : torch::zeros_like(actual_ode_grads[i]);
+      const double scale = 1.0 + reference.abs().max().item<double>();
+      EXPECT_WITHIN(actual_ode_grads[i], reference, 1e-9 * scale, 1e-9, name << " ode d/d" << ode_inputs[i]);
+    }
+    if (compliant) {  // both branches of the velocity were taken
+      auto rate = expected_ode.select(1, 1);
+      EXPECT_GT((rate < 0).sum().item<int64_t>(), 0);
+      EXPECT_GT((rate > 0).sum().item<int64_t>(), 0);
     }
   }
 }
@@ -256,14 +289,24 @@ TEST(FusedKernels, GradientsArrivingAsStridedViewsOfAStackedRecordAreReadInPlace
   EXPECT_WITHIN(run("fused"), run("op-by-op"), 1e-9, 1e-9, "d loss / d actions");
 }
 
+// A two-joint arm whose muscles follow paths: PathGeometry has a fused kernel on the point mass only.
+Effector path_arm(EffectorOptions options = {}) {
+  Effector effector(std::make_shared<TwoDofArmImpl>(), make_muscle("RigidTendonHillMuscle"), std::move(options));
+  MuscleParameters parameters{{"max_isometric_force", 100}, {"tendon_length", 0.05}, {"optimal_muscle_length", 0.1}};
+  effector->add_muscle({{0, 1}, {{-0.05, 0.0}, {0.1, 0.02}}}, {"first", parameters, ""});
+  return effector;
+}
+
 TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
-  auto compliant = make_preset("CompliantTendonArm26");
-  EXPECT_EQ(compliant->kernel_choice(), KernelChoice::kAuto);
-  EXPECT_TRUE(make_preset("RigidTendonArm26")->uses_fused_kernels());
-  EXPECT_TRUE(make_preset("RigidTendonArm26", make_muscle("RigidTendonHillMuscleThelen"))->uses_fused_kernels());
-  EXPECT_TRUE(make_preset("RigidTendonArm26", make_muscle("MujocoHillMuscle"))->uses_fused_kernels());
+  auto arm = path_arm();
+  EXPECT_EQ(arm->kernel_choice(), KernelChoice::kAuto);
+  for (const char* muscle : {"RigidTendonHillMuscle", "RigidTendonHillMuscleThelen", "MujocoHillMuscle"})
+    EXPECT_TRUE(make_preset("RigidTendonArm26", make_muscle(muscle))->uses_fused_kernels()) << muscle;
+  EXPECT_TRUE(make_preset("CompliantTendonArm26")->uses_fused_kernels());
   EXPECT_TRUE(make_preset("ReluPointMass24")->uses_fused_kernels());
-  EXPECT_FALSE(compliant->uses_fused_kernels());
+  EXPECT_FALSE(arm->uses_fused_kernels());
+  auto state = arm->step(arm->reset(1, torch::tensor({{0.5, 0.5}})), torch::full({1, 1}, 0.5));
+  EXPECT_TRUE(torch::isfinite(state.muscle).all().item<bool>());
 }
 
 TEST(FusedKernels, ASubclassOfABuiltInMuscleStepsOpByOp) {
@@ -279,17 +322,41 @@ TEST(FusedKernels, ASubclassOfABuiltInMuscleStepsOpByOp) {
 }
 
 TEST(FusedKernels, FusedOnAModelWithoutAKernelIsAClearError) {
-  auto effector = make_preset("CompliantTendonArm26", nullptr, EffectorOptions().kernels("fused"));
+  auto arm = path_arm(EffectorOptions().kernels("fused"));
   try {  // raised by the reset already (before any episode runs), else by the first step
-    auto state = effector->reset(2);
-    effector->step(state, torch::zeros({2, 6}));
+    auto state = arm->reset(2);
+    arm->step(state, torch::zeros({2, 1}));
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("CompliantTendonHillMuscle muscle model has no fused kernel"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("PathGeometry on a TwoDofArm has no fused kernel"), std::string::npos)
         << e.what();
     EXPECT_NE(std::string(e.what()).find("kernels"), std::string::npos) << e.what();
   }
   EXPECT_THROW(EffectorOptions o; make_preset("ReluPointMass24", nullptr, o.kernels("fastest")), InputError);
+}
+
+TEST(FusedKernels, CompliantTendonRestStateOfANegativePathIsTheSameInputError) {
+  // A musculotendon length below zero has no rest state: the kernel names the problem as the model does.
+  auto effector = make_preset("CompliantTendonArm26", nullptr, EffectorOptions().kernels("op-by-op"));
+  effector->to(torch::kFloat64);
+  const auto& muscle = effector->muscle();
+  auto geometry = effector->geometry()->forward(torch::zeros({1, 4}, torch::kFloat64)).contiguous();
+  geometry[0][0][2] = -0.01;
+  std::string op_by_op, fused;
+  try {
+    muscle->initial_state(geometry);
+  } catch (const InputError& e) {
+    op_by_op = e.what();
+  }
+  std::vector<double> state(muscle->n_states() * muscle->n_muscles());
+  try {
+    muscle->fused_kernel()->initial_state(effector->ministep(), geometry[0].data_ptr<double>(), state.data());
+  } catch (const InputError& e) {
+    fused = e.what();
+  }
+  EXPECT_NE(op_by_op.find("musculotendon length of a compliant-tendon muscle is negative"), std::string::npos)
+      << op_by_op;
+  EXPECT_EQ(fused, op_by_op);
 }
 
 TEST(FusedKernels, KernelsFollowParameterChanges) {

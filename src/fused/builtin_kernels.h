@@ -18,6 +18,10 @@ struct RigidTendonHillParameters {
 std::shared_ptr<const MuscleKernel> make_rigid_tendon_hill_kernel(ActivationParameters activation,
                                                                   RigidTendonHillParameters parameters);
 
+// The same parameters, for the compliant tendon (SPEC §5.5); its fibre length is a state of its own.
+std::shared_ptr<const MuscleKernel> make_compliant_tendon_hill_kernel(ActivationParameters activation,
+                                                                      RigidTendonHillParameters parameters);
+
 struct RigidTendonThelenParameters {
   std::vector<double> max_isometric_force, tendon_length, optimal_muscle_length, slack_length, max_velocity;  // [M]
 };

@@ -14,8 +14,9 @@ namespace {
 inline bool within(double x, double lower, double upper) { return x >= lower && x <= upper; }
 }  // namespace
 
-MuscleKernel::MuscleKernel(ActivationParameters activation, int64_t n_states, int64_t force_row)
-    : activation_(std::move(activation)), n_states_(n_states), force_row_(force_row) {}
+MuscleKernel::MuscleKernel(ActivationParameters activation, int64_t n_states, int64_t force_row,
+                           int64_t n_derivatives)
+    : activation_(std::move(activation)), n_states_(n_states), force_row_(force_row), n_derivatives_(n_derivatives) {}
 
 void MuscleKernel::ode(const double* excitation, const double* state, double* derivative) const {
   // k = (u - a) / tau, tau = tau_act s if u > a else tau_deact / s, s = 0.5 + 1.5 a; u and a clipped.

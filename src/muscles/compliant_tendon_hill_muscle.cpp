@@ -1,5 +1,9 @@
 #include "motornet/muscles/compliant_tendon_hill_muscle.h"
 
+#include <typeinfo>
+
+#include "../fused/builtin_kernels.h"
+#include "../fused/tensor_values.h"
 #include "kistemaker_curves.h"
 #include "motornet/error.h"
 
@@ -121,5 +125,13 @@ torch::Tensor CompliantTendonHillMuscleImpl::initial_state(const torch::Tensor& 
 
 torch::Tensor CompliantTendonHillMuscleImpl::proprioceptive_length_scale() const { return optimal_muscle_length_; }
 torch::Tensor CompliantTendonHillMuscleImpl::proprioceptive_velocity_scale() const { return max_velocity_; }
+
+std::shared_ptr<const fused::MuscleKernel> CompliantTendonHillMuscleImpl::fused_kernel() const {
+  if (typeid(*this) != typeid(CompliantTendonHillMuscleImpl)) return nullptr;  // a subclass may change equations
+  return fused::make_compliant_tendon_hill_kernel(
+      fused_activation_parameters(),
+      {fused::values(max_isometric_force_), fused::values(tendon_length_), fused::values(optimal_muscle_length_),
+       fused::values(slack_length_), fused::values(passive_stiffness_), fused::values(max_velocity_)});
+}
 
 }  // namespace motornet

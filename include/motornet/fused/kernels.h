@@ -26,15 +26,17 @@ struct ActivationParameters {
 
 class MuscleKernel {
  public:
-  MuscleKernel(ActivationParameters activation, int64_t n_states, int64_t force_row);
+  // `n_derivatives`: rows of the muscle's derivative; row 0 is always the activation rate.
+  MuscleKernel(ActivationParameters activation, int64_t n_states, int64_t force_row, int64_t n_derivatives = 1);
   virtual ~MuscleKernel() = default;
   int64_t n_muscles() const { return static_cast<int64_t>(activation_.min_activation.size()); }
   int64_t n_states() const { return n_states_; }
   int64_t force_row() const { return force_row_; }
-  int64_t n_derivatives() const { return 1; }
+  int64_t n_derivatives() const { return n_derivatives_; }
   double min_activation(int64_t m) const { return activation_.min_activation[m]; }
 
-  // d state / dt [n_derivatives*M] from the excitation [M] and the muscle state.
+  // d state / dt [n_derivatives*M] from the excitation [M] and the muscle state (this base: the activation rate,
+  // row 0; models with more rows extend it).
   virtual void ode(const double* excitation, const double* state, double* derivative) const;
   virtual void ode_vjp(const double* excitation, const double* state, const double* grad_derivative,
                        double* grad_excitation, double* grad_state) const;
@@ -56,7 +58,7 @@ class MuscleKernel {
 
  private:
   ActivationParameters activation_;
-  int64_t n_states_, force_row_;
+  int64_t n_states_, force_row_, n_derivatives_;
 };
 
 // Joint-space dynamics, the shared semi-implicit integration with bounds, and the endpoint kinematics.

@@ -23,6 +23,7 @@ class CompliantTendonHillMuscleImpl : public MuscleImpl {
   torch::Tensor initial_state(const torch::Tensor& geometry_state) const override;
   torch::Tensor proprioceptive_length_scale() const override;
   torch::Tensor proprioceptive_velocity_scale() const override;
+  std::shared_ptr<const fused::MuscleKernel> fused_kernel() const override;
 
  protected:
   void on_build() override;
