@@ -60,4 +60,16 @@ struct PointMassPath {
 };
 std::shared_ptr<const GeometryKernel> make_point_mass_path_kernel(PointMassPath path);
 
+// Straight muscle paths between points fixed on the world (body 0), the upper arm (1) or the forearm (2) of a
+// two-joint arm whose upper arm is l1 long; coordinates in each body's frame.
+struct ArmPath {
+  double l1 = 0.0;
+  int64_t n_muscles = 0;
+  std::vector<std::vector<double>> coordinates;  // [N][2]
+  std::vector<int64_t> body;                     // [N]
+  std::vector<int64_t> segment_start;            // segment k joins points start and start + 1
+  std::vector<int64_t> segment_muscle;           // the muscle each segment belongs to
+};
+std::shared_ptr<const GeometryKernel> make_two_dof_arm_path_kernel(ArmPath path);
+
 }  // namespace motornet::fused
