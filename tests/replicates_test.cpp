@@ -126,9 +126,26 @@ TEST_P(ReplicatedPolicies, MatchEachReplicateAloneInValuesGradientsAndNoise) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Types, ReplicatedPolicies,
-                         ::testing::Values("{type: GRU, hidden_size: 6, n_layers: 2}", "{type: LSTM, hidden_size: 5}",
+                         ::testing::Values("{type: GRU, hidden_size: 6}", "{type: GRU, hidden_size: 6, kernels: op-by-op}",
+                                           "{type: GRU, hidden_size: 6, n_layers: 2}", "{type: LSTM, hidden_size: 5}",
                                            "{type: RNN, hidden_size: 6, nonlinearity: relu}",
                                            "{type: RNN, hidden_size: 6}", "{type: MLP, hidden_sizes: [8, 6]}"));
+
+TEST(ReplicatedPolicy, OneLayerGruReplicasStepAsOneFusedNode) {
+  // All K replicas' GRU steps in one node (each block of rows with its own weights); `kernels: op-by-op` keeps
+  // the batched ATen cell.
+  for (const char* kernels : {"auto", "op-by-op"}) {
+    std::vector<Policy> replicas;
+    for (int64_t k = 0; k < 3; ++k)
+      replicas.push_back(build_policy(fmt::format("{{type: GRU, hidden_size: 6, kernels: {}}}", kernels), 10 + k));
+    ReplicatedPolicy together(replicas);
+    together->start_episode();
+    auto [action, hidden] = together->forward(torch::rand({12, 7}), together->initial_hidden(12));
+    ASSERT_TRUE(action.grad_fn());
+    const bool fused = action.grad_fn()->name().find("GruPolicyStep") != std::string::npos;
+    EXPECT_EQ(fused, std::string(kernels) == "auto") << kernels << ": " << action.grad_fn()->name();
+  }
+}
 
 TEST(ReplicatedPolicy, FallsBackToOneByOneAndRejectsMixedArchitectures) {
   std::vector<Policy> replicas;

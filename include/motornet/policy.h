@@ -34,12 +34,14 @@ class PolicyImpl : public torch::nn::Module {
 
   // Vectorised replicates (optional): one step of K copies of this architecture at once. `stacked` holds each
   // parameter of the K copies stacked along a new first dimension, in named_parameters() order; observation
-  // [K, B, I], hidden [K, B, H]; `add_noise` adds each copy's hidden noise to a layer's activity [K, B, U].
+  // [K*B, I] and hidden [K*B, H] in K row blocks, one per copy, and so are the action and hidden state returned;
+  // `hidden_noise` returns each copy's hidden noise for a layer's activity [K, B, U] (it reads only the shape and
+  // options), or an undefined tensor when there is none.
   // Policies without it (the default) are run copy by copy.
   virtual bool has_stacked_forward() const { return false; }
   virtual std::pair<torch::Tensor, torch::Tensor> stacked_forward(
       const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
-      const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const;
+      const std::function<torch::Tensor(const torch::Tensor&)>& hidden_noise) const;
 
   // Called by rollout before an episode's first step (after the parameters' last update); a policy can prepare
   // per-episode work here.

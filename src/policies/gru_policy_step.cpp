@@ -50,6 +50,9 @@ class WeightGradientCollector : public torch::autograd::Node {
   c10::intrusive_ptr<WeightGradientLedger> ledger_;
 };
 
+// How many replicas' weights are stacked (their leading dimension), 1 for one policy's.
+int64_t replicas(const GruPolicyWeights& weights) { return weights.w_ih.dim() == 3 ? weights.w_ih.size(0) : 1; }
+
 // Row-wise bias broadcast: out[b, :] = bias for every row (the gemm then adds the product with beta = 1).
 template <typename T>
 void fill_rows(T* out, const T* bias, int64_t rows, int64_t width) {
@@ -65,7 +68,8 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     auto x = observation.contiguous(), h = hidden.contiguous();
     const auto w_ih = weights.w_ih.contiguous(), w_hh = weights.w_hh.contiguous(), w_out = weights.w_out.contiguous();
     const auto b_ih = weights.b_ih.contiguous(), b_hh = weights.b_hh.contiguous(), b_out = weights.b_out.contiguous();
-    const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = w_out.size(0);
+    const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = w_out.size(-2);
+    const int64_t K = replicas(weights), Bk = B / K;  // replica k owns rows [k Bk, (k + 1) Bk)
     auto gates = torch::empty({B, 4 * H}, h.options());
     auto next = torch::empty({B, H}, h.options());
     auto action = torch::empty({B, M}, h.options());
@@ -75,16 +79,25 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
       thread_local std::vector<T> input_part, hidden_part;
       input_part.resize(B * 3 * H);
       hidden_part.resize(B * 3 * H);
-      T *gi = input_part.data(), *gh = hidden_part.data();
-      fill_rows(gi, b_ih.data_ptr<T>(), B, 3 * H);
-      fill_rows(gh, b_hh.data_ptr<T>(), B, 3 * H);
-      numeric::gemm<T>(false, true, B, 3 * H, I, 1, x.data_ptr<T>(), I, w_ih.data_ptr<T>(), I, 1, gi, 3 * H);
-      numeric::gemm<T>(false, true, B, 3 * H, H, 1, h.data_ptr<T>(), H, w_hh.data_ptr<T>(), H, 1, gh, 3 * H);
-      numeric::gru_gates_forward<T>(B, H, gi, gh, h.data_ptr<T>(), noise_rows.numel() > 0 ? noise_rows.data_ptr<T>() : nullptr,
+      T *gi = input_part.data(), *gh = hidden_part.data(), *a = action.data_ptr<T>();
+      const T *xs = x.data_ptr<T>(), *hs = h.data_ptr<T>(), *ns = next.data_ptr<T>();
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t row = k * Bk;
+        fill_rows(gi + row * 3 * H, b_ih.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
+        fill_rows(gh + row * 3 * H, b_hh.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
+        numeric::gemm<T>(false, true, Bk, 3 * H, I, 1, xs + row * I, I, w_ih.data_ptr<T>() + k * 3 * H * I, I, 1,
+                         gi + row * 3 * H, 3 * H);
+        numeric::gemm<T>(false, true, Bk, 3 * H, H, 1, hs + row * H, H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
+                         gh + row * 3 * H, 3 * H);
+      }
+      numeric::gru_gates_forward<T>(B, H, gi, gh, hs, noise_rows.numel() > 0 ? noise_rows.data_ptr<T>() : nullptr,
                                     gates.data_ptr<T>(), next.data_ptr<T>());
-      T* a = action.data_ptr<T>();
-      fill_rows(a, b_out.data_ptr<T>(), B, M);
-      numeric::gemm<T>(false, true, B, M, H, 1, next.data_ptr<T>(), H, w_out.data_ptr<T>(), H, 1, a, M);
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t row = k * Bk;
+        fill_rows(a + row * M, b_out.data_ptr<T>() + k * M, Bk, M);
+        numeric::gemm<T>(false, true, Bk, M, H, 1, ns + row * H, H, w_out.data_ptr<T>() + k * M * H, H, 1,
+                         a + row * M, M);
+      }
       numeric::sigmoid_in_place(a, B * M);
     });
     ctx->save_for_backward({x, h, gates, next, action, weights.w_ih, weights.w_hh, weights.w_out});
@@ -98,6 +111,7 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     const auto &x = saved[0], &h = saved[1], &gates = saved[2], &next = saved[3], &action = saved[4];
     const auto w_ih = saved[5].contiguous(), w_hh = saved[6].contiguous(), w_out = saved[7].contiguous();
     const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = action.size(1);
+    const int64_t K = w_ih.dim() == 3 ? w_ih.size(0) : 1, Bk = B / K;
     const bool want_x = ctx->needs_input_grad(0), want_h = ctx->needs_input_grad(1),
                want_weights = ctx->needs_input_grad(2) && ctx->saved_data.count("ledger");
     c10::intrusive_ptr<WeightGradientLedger> ledger;
@@ -118,11 +132,15 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         readout_grad.resize(B * M);
         T* da = readout_grad.data();
         numeric::sigmoid_backward(grad_action.data_ptr<T>(), action.data_ptr<T>(), da, B * M);
-        numeric::gemm<T>(false, false, B, H, M, 1, da, M, w_out.data_ptr<T>(), H, 1, g, H);
-        if (want_weights) {
-          numeric::gemm<T>(true, false, M, H, B, 1, da, M, next.data_ptr<T>(), H, 1,
-                           ledger->sum(4).data_ptr<T>(), H);
-          numeric::add_column_sums(ledger->sum(5).data_ptr<T>(), da, B, M);
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t row = k * Bk;
+          numeric::gemm<T>(false, false, Bk, H, M, 1, da + row * M, M, w_out.data_ptr<T>() + k * M * H, H, 1,
+                           g + row * H, H);
+          if (want_weights) {
+            numeric::gemm<T>(true, false, M, H, Bk, 1, da + row * M, M, next.data_ptr<T>() + row * H, H, 1,
+                             ledger->sum(4).data_ptr<T>() + k * M * H, H);
+            numeric::add_column_sums(ledger->sum(5).data_ptr<T>() + k * M, da + row * M, Bk, M);
+          }
         }
       }
       thread_local std::vector<T> input_part, hidden_part;
@@ -133,17 +151,24 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
       if (want_h) grad_h = torch::empty({B, H}, h.options());
       T* gh_out = want_h ? grad_h.data_ptr<T>() : nullptr;
       numeric::gru_gates_backward<T>(B, H, g, gates.data_ptr<T>(), prev, dgi, dgh, gh_out);
-      if (want_h) numeric::gemm<T>(false, false, B, H, 3 * H, 1, dgh, 3 * H, w_hh.data_ptr<T>(), H, 1, gh_out, H);
-      if (want_x) {
-        grad_x = torch::empty({B, I}, h.options());
-        numeric::gemm<T>(false, false, B, I, 3 * H, 1, dgi, 3 * H, w_ih.data_ptr<T>(), I, 0, grad_x.data_ptr<T>(), I);
-      }
-      if (want_weights) {
-        numeric::gemm<T>(true, false, 3 * H, I, B, 1, dgi, 3 * H, x.data_ptr<T>(), I, 1,
-                         ledger->sum(0).data_ptr<T>(), I);
-        numeric::gemm<T>(true, false, 3 * H, H, B, 1, dgh, 3 * H, prev, H, 1, ledger->sum(1).data_ptr<T>(), H);
-        numeric::add_column_sums(ledger->sum(2).data_ptr<T>(), dgi, B, 3 * H);
-        numeric::add_column_sums(ledger->sum(3).data_ptr<T>(), dgh, B, 3 * H);
+      if (want_x) grad_x = torch::empty({B, I}, h.options());
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t row = k * Bk;
+        const T *dgi_k = dgi + row * 3 * H, *dgh_k = dgh + row * 3 * H;
+        if (want_h)
+          numeric::gemm<T>(false, false, Bk, H, 3 * H, 1, dgh_k, 3 * H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
+                           gh_out + row * H, H);
+        if (want_x)
+          numeric::gemm<T>(false, false, Bk, I, 3 * H, 1, dgi_k, 3 * H, w_ih.data_ptr<T>() + k * 3 * H * I, I, 0,
+                           grad_x.data_ptr<T>() + row * I, I);
+        if (want_weights) {
+          numeric::gemm<T>(true, false, 3 * H, I, Bk, 1, dgi_k, 3 * H, x.data_ptr<T>() + row * I, I, 1,
+                           ledger->sum(0).data_ptr<T>() + k * 3 * H * I, I);
+          numeric::gemm<T>(true, false, 3 * H, H, Bk, 1, dgh_k, 3 * H, prev + row * H, H, 1,
+                           ledger->sum(1).data_ptr<T>() + k * 3 * H * H, H);
+          numeric::add_column_sums(ledger->sum(2).data_ptr<T>() + k * 3 * H, dgi_k, Bk, 3 * H);
+          numeric::add_column_sums(ledger->sum(3).data_ptr<T>() + k * 3 * H, dgh_k, Bk, 3 * H);
+        }
       }
     });
     return {grad_x, grad_h, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
@@ -168,7 +193,15 @@ bool GruPolicyStepper::applies(const torch::Tensor& observation, const torch::Te
   if (observation.scalar_type() != type || !observation.device().is_cpu()) return false;
   for (const auto* w : all(weights))
     if (w->scalar_type() != type || !w->device().is_cpu()) return false;
-  return true;
+  // One policy's weights, or K replicas' stacked along a leading dimension with K row blocks of the batch.
+  const int64_t K = replicas(weights), stacked = K > 1 || weights.w_ih.dim() == 3 ? 1 : 0;
+  if (weights.w_ih.dim() != 2 + stacked || weights.w_hh.dim() != 2 + stacked || weights.w_out.dim() != 2 + stacked ||
+      weights.b_ih.dim() != 1 + stacked || weights.b_hh.dim() != 1 + stacked || weights.b_out.dim() != 1 + stacked)
+    return false;
+  for (const auto* w : all(weights))
+    if (stacked && w->size(0) != K) return false;
+  return observation.dim() == 2 && hidden.dim() == 2 && observation.size(0) % K == 0 &&
+         hidden.size(0) == observation.size(0);
 }
 
 bool GruPolicyStepper::continues_chain(const torch::Tensor& hidden, const GruPolicyWeights& weights) const {

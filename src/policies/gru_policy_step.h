@@ -14,6 +14,8 @@
 
 namespace motornet {
 
+// One policy's weights, or K replicas' stacked along a leading dimension ([K, 3H, in], ...): replica k then owns
+// the k-th of K equal row blocks of the batch.
 struct GruPolicyWeights {
   torch::Tensor w_ih, w_hh, b_ih, b_hh;  // torch's GRU layout: [3H, in], [3H, H], [3H], [3H] in (r, z, n) order
   torch::Tensor w_out, b_out;            // readout [M, H], [M]
@@ -26,7 +28,7 @@ class GruPolicyStepper {
   GruPolicyStepper();
   ~GruPolicyStepper();
 
-  // Whether the fused step computes this call: CPU, float32/float64, one dtype throughout.
+  // Whether the fused step computes this call: CPU, float32/float64, one dtype throughout, consistent shapes.
   static bool applies(const torch::Tensor& observation, const torch::Tensor& hidden, const GruPolicyWeights& weights);
 
   // (action [B, M], next hidden [B, H]). `noise`, undefined or [B, H], is added to the new hidden state before

@@ -39,15 +39,18 @@ std::pair<torch::Tensor, torch::Tensor> MlpPolicyImpl::forward(const torch::Tens
 
 std::pair<torch::Tensor, torch::Tensor> MlpPolicyImpl::stacked_forward(
     const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
-    const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const {
+    const std::function<torch::Tensor(const torch::Tensor&)>& hidden_noise) const {
   // Parameters alternate weight_l [K, out, in], bias_l [K, out].
   const size_t layers = stacked.size() / 2;
-  torch::Tensor x = observation;
-  for (size_t layer = 0; layer + 1 < layers; ++layer)
-    x = add_noise(torch::relu(torch::baddbmm(stacked[2 * layer + 1].unsqueeze(1), x, stacked[2 * layer].transpose(1, 2))));
+  const int64_t K = stacked.front().size(0), rows = observation.size(0);
+  torch::Tensor x = observation.reshape({K, rows / K, observation.size(1)});
+  for (size_t layer = 0; layer + 1 < layers; ++layer) {
+    x = torch::relu(torch::baddbmm(stacked[2 * layer + 1].unsqueeze(1), x, stacked[2 * layer].transpose(1, 2)));
+    if (auto noise = hidden_noise(x); noise.defined()) x = x + noise;
+  }
   auto action =
       torch::sigmoid(torch::baddbmm(stacked[2 * layers - 1].unsqueeze(1), x, stacked[2 * layers - 2].transpose(1, 2)));
-  return {action, hidden};
+  return {action.reshape({rows, action.size(2)}), hidden};
 }
 
 void MlpPolicyImpl::export_torchscript(const std::string& filename) const {

@@ -126,14 +126,29 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch
 // so that K replicas take one batched product per layer.
 std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::stacked_forward(
     const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
-    const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const {
+    const std::function<torch::Tensor(const torch::Tensor&)>& hidden_noise) const {
   const int64_t H = options_.hidden_size(), W = state_width(), L = options_.n_layers();
-  torch::Tensor x = observation;
+  const int64_t K = stacked.front().size(0), rows = observation.size(0), B = rows / K;
+  if (options_.cell() == CellType::kGru && L == 1 && fused_layers(observation, hidden)) {
+    // All K replicas' steps as one fused node: each block of rows multiplied by its own replica's weights.
+    const GruPolicyWeights weights{stacked[0], stacked[1], stacked[2], stacked[3], stacked[4], stacked[5]};
+    if (GruPolicyStepper::applies(observation, hidden, weights)) {
+      auto noise = hidden_noise(hidden.view({K, B, H}));
+      if (!stacked_gru_stepper_) stacked_gru_stepper_ = std::make_shared<GruPolicyStepper>();
+      return stacked_gru_stepper_->step(observation, hidden, noise.defined() ? noise.view({rows, H}) : noise, weights);
+    }
+  }
+  auto add_noise = [&](const torch::Tensor& activity) {
+    auto noise = hidden_noise(activity);
+    return noise.defined() ? activity + noise : activity;
+  };
+  torch::Tensor x = observation.reshape({K, B, observation.size(1)});
+  const auto stacked_hidden = hidden.reshape({K, B, hidden.size(1)});
   std::vector<torch::Tensor> next;
   for (int64_t layer = 0; layer < L; ++layer) {
     const auto &w_ih = stacked[4 * layer], &w_hh = stacked[4 * layer + 1];
     const auto &b_ih = stacked[4 * layer + 2], &b_hh = stacked[4 * layer + 3];
-    auto state = hidden.narrow(2, layer * W, W);
+    auto state = stacked_hidden.narrow(2, layer * W, W);
     auto h = options_.cell() == CellType::kLstm ? state.narrow(2, 0, H) : state;
     auto gi = torch::baddbmm(b_ih.unsqueeze(1), x, w_ih.transpose(1, 2));
     auto gh = torch::baddbmm(b_hh.unsqueeze(1), h, w_hh.transpose(1, 2));
@@ -159,7 +174,8 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::stacked_forward(
     }
   }
   auto action = torch::sigmoid(torch::baddbmm(stacked[4 * L + 1].unsqueeze(1), x, stacked[4 * L].transpose(1, 2)));
-  return {action, torch::cat(next, 2)};
+  auto next_hidden = next.size() == 1 ? next[0] : torch::cat(next, 2);
+  return {action.reshape({rows, action.size(2)}), next_hidden.reshape({rows, next_hidden.size(2)})};
 }
 
 void RecurrentPolicyImpl::export_torchscript(const std::string& filename) const {

@@ -58,14 +58,14 @@ bool ReplicatedPolicyImpl::stacked_is_stale() const {
   return false;
 }
 
-torch::Tensor ReplicatedPolicyImpl::add_replicate_noise(const torch::Tensor& activity) {
+torch::Tensor ReplicatedPolicyImpl::replicate_noise(const torch::Tensor& activity) {
   std::vector<torch::Tensor> draws;
   for (int64_t k = 0; k < n_replicas(); ++k) {
     auto draw = replicas_[k]->hidden_noise_sample(activity[k]);
-    if (!draw.defined()) return activity;  // eval mode or no hidden noise (the same for every replicate)
+    if (!draw.defined()) return {};  // eval mode or no hidden noise (the same for every replicate)
     draws.push_back(draw);
   }
-  return activity + torch::stack(draws);
+  return torch::stack(draws);
 }
 
 std::pair<torch::Tensor, torch::Tensor> ReplicatedPolicyImpl::forward(const torch::Tensor& observation,
@@ -89,10 +89,8 @@ std::pair<torch::Tensor, torch::Tensor> ReplicatedPolicyImpl::forward(const torc
   }
   // Restack when the parameters changed (an optimizer step) or the grad mode did since the episode began.
   if (stacked_is_stale()) stack_parameters();
-  auto [action, state] = replicas_.front()->stacked_forward(
-      stacked_, observation.reshape({K, B, observation.size(1)}), hidden.reshape({K, B, hidden.size(1)}),
-      [this](const torch::Tensor& activity) { return add_replicate_noise(activity); });
-  return {action.reshape({rows, action.size(2)}), state.reshape({rows, state.size(2)})};
+  return replicas_.front()->stacked_forward(stacked_, observation, hidden,
+                                            [this](const torch::Tensor& activity) { return replicate_noise(activity); });
 }
 
 void ReplicatedPolicyImpl::export_torchscript(const std::string&) const {

@@ -29,7 +29,7 @@ class MlpPolicyImpl : public PolicyImpl {
   bool has_stacked_forward() const override { return true; }
   std::pair<torch::Tensor, torch::Tensor> stacked_forward(
       const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
-      const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const override;
+      const std::function<torch::Tensor(const torch::Tensor&)>& hidden_noise) const override;
 
  private:
   MlpPolicyOptions options_;

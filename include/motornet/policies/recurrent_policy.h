@@ -38,7 +38,7 @@ class RecurrentPolicyImpl : public PolicyImpl {
   bool has_stacked_forward() const override { return true; }
   std::pair<torch::Tensor, torch::Tensor> stacked_forward(
       const std::vector<torch::Tensor>& stacked, const torch::Tensor& observation, const torch::Tensor& hidden,
-      const std::function<torch::Tensor(const torch::Tensor&)>& add_noise) const override;
+      const std::function<torch::Tensor(const torch::Tensor&)>& hidden_noise) const override;
   const RecurrentPolicyOptions& options() const { return options_; }
 
  private:
@@ -52,6 +52,9 @@ class RecurrentPolicyImpl : public PolicyImpl {
   torch::Tensor readout_weight_, readout_bias_;
   // One-layer GRUs on the CPU step through one fused node per time step (src/policies/gru_policy_step.h).
   std::shared_ptr<class GruPolicyStepper> gru_stepper_;
+  // The fused step of stacked replicas (stacked_forward is const; the stepper only tracks which autograd chain
+  // its weight gradients belong to).
+  mutable std::shared_ptr<class GruPolicyStepper> stacked_gru_stepper_;
 };
 TORCH_MODULE(RecurrentPolicy);
 

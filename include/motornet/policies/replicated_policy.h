@@ -34,7 +34,8 @@ class ReplicatedPolicyImpl : public PolicyImpl {
  private:
   void stack_parameters();
   bool stacked_is_stale() const;
-  torch::Tensor add_replicate_noise(const torch::Tensor& activity);  // [K, B, U]
+  // Each replicate's hidden noise for a layer's activity [K, B, U] (undefined: none).
+  torch::Tensor replicate_noise(const torch::Tensor& activity);
 
   std::vector<Policy> replicas_;
   std::vector<torch::Tensor> stacked_;
