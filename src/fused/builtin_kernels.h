@@ -50,26 +50,17 @@ std::shared_ptr<const GeometryKernel> make_polynomial_geometry_kernel(std::vecto
 // moments [D][M]: length and velocity are zero.
 std::shared_ptr<const GeometryKernel> make_constant_moment_geometry_kernel(std::vector<std::vector<double>> moments);
 
-// Straight muscle paths between points fixed on a point mass (body 1) or the world (body 0).
-struct PointMassPath {
-  int64_t space_dim = 0, n_muscles = 0;
-  std::vector<std::vector<double>> coordinates;  // [N][S]
-  std::vector<int64_t> body;                     // [N]
-  std::vector<int64_t> segment_start;            // segment k joins points start and start + 1
-  std::vector<int64_t> segment_muscle;           // the muscle each segment belongs to
-};
-std::shared_ptr<const GeometryKernel> make_point_mass_path_kernel(PointMassPath path);
-
-// Straight muscle paths between points fixed on the world (body 0), the upper arm (1) or the forearm (2) of a
-// two-joint arm whose upper arm is l1 long; coordinates in each body's frame.
-struct ArmPath {
-  double l1 = 0.0;
+// Straight muscle paths between points fixed on the bodies of a skeleton (PathGeometry's layout).
+struct MusclePaths {
   int64_t n_muscles = 0;
-  std::vector<std::vector<double>> coordinates;  // [N][2]
+  std::vector<std::vector<double>> coordinates;  // [N][S], in each point's body frame
   std::vector<int64_t> body;                     // [N]
   std::vector<int64_t> segment_start;            // segment k joins points start and start + 1
   std::vector<int64_t> segment_muscle;           // the muscle each segment belongs to
 };
-std::shared_ptr<const GeometryKernel> make_two_dof_arm_path_kernel(ArmPath path);
+// On a point mass (body 1) or the world (body 0), in `space_dim` dimensions.
+std::shared_ptr<const GeometryKernel> make_point_mass_path_kernel(int64_t space_dim, MusclePaths paths);
+// On the world (body 0), the upper arm (1) or the forearm (2) of a two-joint arm whose upper arm is l1 long.
+std::shared_ptr<const GeometryKernel> make_two_dof_arm_path_kernel(double l1, MusclePaths paths);
 
 }  // namespace motornet::fused

@@ -15,7 +15,7 @@ class PointMassPathKernel final : public GeometryKernel {
 
   // Each segment's constants (offset c_end - c_start, w, muscle) are taken once, flat, so the per-row loops
   // touch no nested vectors; segments whose ends lie on one body have constant length and no moment arm.
-  explicit PointMassPathKernel(const PointMassPath& path) : S_(path.space_dim), M_(path.n_muscles) {
+  PointMassPathKernel(int64_t space_dim, const MusclePaths& path) : S_(space_dim), M_(path.n_muscles) {
     for (size_t k = 0; k < path.segment_start.size(); ++k) {
       const int64_t start = path.segment_start[k], end = start + 1;
       Segment segment;
@@ -89,9 +89,9 @@ class PointMassPathKernel final : public GeometryKernel {
 
 }  // namespace
 
-std::shared_ptr<const GeometryKernel> make_point_mass_path_kernel(PointMassPath path) {
-  if (path.space_dim > PointMassPathKernel::kMaxSpace) return nullptr;  // op-by-op handles any dimension
-  return std::make_shared<PointMassPathKernel>(path);
+std::shared_ptr<const GeometryKernel> make_point_mass_path_kernel(int64_t space_dim, MusclePaths paths) {
+  if (space_dim > PointMassPathKernel::kMaxSpace) return nullptr;  // op-by-op handles any dimension
+  return std::make_shared<PointMassPathKernel>(space_dim, paths);
 }
 
 }  // namespace motornet::fused

@@ -21,7 +21,7 @@ struct ArmPoint {
 
 class TwoDofArmPathKernel final : public GeometryKernel {
  public:
-  TwoDofArmPathKernel(ArmPath path) : path_(std::move(path)) {}
+  TwoDofArmPathKernel(double l1, MusclePaths path) : l1_(l1), path_(std::move(path)) {}
 
   void forward(const double* joint, double* geometry) const override {
     const int64_t M = path_.n_muscles;
@@ -89,8 +89,8 @@ class TwoDofArmPathKernel final : public GeometryKernel {
     } else {
       pt.f[0] = t.c12 * cx - t.s12 * cy;
       pt.f[1] = t.s12 * cx + t.c12 * cy;
-      pt.p[0] = path_.l1 * t.c1 + pt.f[0];
-      pt.p[1] = path_.l1 * t.s1 + pt.f[1];
+      pt.p[0] = l1_ * t.c1 + pt.f[0];
+      pt.p[1] = l1_ * t.s1 + pt.f[1];
       pt.j[0][0] = -pt.p[1];
       pt.j[1][0] = pt.p[0];
       pt.j[0][1] = -pt.f[1];
@@ -133,13 +133,14 @@ class TwoDofArmPathKernel final : public GeometryKernel {
     }
   }
 
-  ArmPath path_;
+  double l1_;
+  MusclePaths path_;
 };
 
 }  // namespace
 
-std::shared_ptr<const GeometryKernel> make_two_dof_arm_path_kernel(ArmPath path) {
-  return std::make_shared<TwoDofArmPathKernel>(std::move(path));
+std::shared_ptr<const GeometryKernel> make_two_dof_arm_path_kernel(double l1, MusclePaths paths) {
+  return std::make_shared<TwoDofArmPathKernel>(l1, std::move(paths));
 }
 
 }  // namespace motornet::fused

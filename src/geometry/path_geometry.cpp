@@ -91,31 +91,18 @@ std::shared_ptr<const fused::GeometryKernel> PathGeometryImpl::fused_kernel() co
   // Fused on the built-in point mass and two-joint arm, whose path points move rigidly with their bodies; other
   // skeletons (and subclasses of these) step op by op.
   if (typeid(*this) != typeid(PathGeometryImpl)) return nullptr;
-  const auto coordinates = fused::rows(coordinates_.t());
+  const bool point_mass = typeid(*skeleton_) == typeid(PointMassImpl), arm = typeid(*skeleton_) == typeid(TwoDofArmImpl);
+  if (!point_mass && !arm) return nullptr;
+  fused::MusclePaths paths;
+  paths.n_muscles = n_muscles_;
+  paths.coordinates = fused::rows(coordinates_.t());
   const auto bodies = fixation_body_.contiguous(), starts = segment_start_.contiguous();
-  std::vector<int64_t> body(bodies.data_ptr<int64_t>(), bodies.data_ptr<int64_t>() + bodies.numel());
-  std::vector<int64_t> segment_start(starts.data_ptr<int64_t>(), starts.data_ptr<int64_t>() + starts.numel());
-  if (typeid(*skeleton_) == typeid(PointMassImpl)) {
-    fused::PointMassPath path;
-    path.space_dim = skeleton_->space_dim();
-    path.n_muscles = n_muscles_;
-    path.coordinates = coordinates;
-    path.body = std::move(body);
-    path.segment_start = std::move(segment_start);
-    path.segment_muscle = segment_owner_;
-    return fused::make_point_mass_path_kernel(std::move(path));
-  }
-  if (typeid(*skeleton_) == typeid(TwoDofArmImpl)) {
-    fused::ArmPath path;
-    path.l1 = static_cast<const TwoDofArmImpl&>(*skeleton_).options().l1();
-    path.n_muscles = n_muscles_;
-    path.coordinates = coordinates;
-    path.body = std::move(body);
-    path.segment_start = std::move(segment_start);
-    path.segment_muscle = segment_owner_;
-    return fused::make_two_dof_arm_path_kernel(std::move(path));
-  }
-  return nullptr;
+  paths.body.assign(bodies.data_ptr<int64_t>(), bodies.data_ptr<int64_t>() + bodies.numel());
+  paths.segment_start.assign(starts.data_ptr<int64_t>(), starts.data_ptr<int64_t>() + starts.numel());
+  paths.segment_muscle = segment_owner_;
+  if (point_mass) return fused::make_point_mass_path_kernel(skeleton_->space_dim(), std::move(paths));
+  return fused::make_two_dof_arm_path_kernel(static_cast<const TwoDofArmImpl&>(*skeleton_).options().l1(),
+                                             std::move(paths));
 }
 
 }  // namespace motornet
