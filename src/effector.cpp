@@ -249,9 +249,6 @@ std::optional<fused::SensedStep> EffectorImpl::step_and_sense(const EffectorStat
                                                               const torch::Tensor& proprio_draws,
                                                               const torch::Tensor& task_inputs) const {
   if (!fused::senses_apply(state.cartesian, state.muscle, senses)) return std::nullopt;
-  if (task_inputs.defined() && (task_inputs.requires_grad() || task_inputs.scalar_type() != state.joint.scalar_type() ||
-                                !task_inputs.device().is_cpu() || task_inputs.dim() != 2))
-    return std::nullopt;
   const auto kernels = fused_kernels(/*rescan=*/false);
   if (!kernels) return std::nullopt;
   const int64_t batch = state.joint.size(0);

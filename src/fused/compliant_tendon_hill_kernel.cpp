@@ -7,6 +7,7 @@
 
 #include "../muscles/kistemaker_constants.h"
 #include "builtin_kernels.h"
+#include "kistemaker_active.h"
 #include "motornet/error.h"
 
 namespace motornet::fused {
@@ -18,30 +19,27 @@ constexpr double kCollapsedLength = 0.001;  // fibre length (in l_ce) when the p
 
 // The force-velocity relation solved for the velocity: everything it depends on, kept for the backward pass.
 struct VelocityPoint {
-  double ln, a, F;  // normalised fibre length, activation, normalised active force
-  double flce_raw, flce, a_rel, b_scaled, b_rel, fa, g, den, p1, p2, p3;
+  double a, F;             // activation, normalised active force
+  KistemakerActive curve;  // flce, a_rel, b_rel at the normalised fibre length
+  double fa, g, den, p1, p2, p3;
   double short_den, shortening, discriminant, root, lengthening;
   bool concentric;  // F < fa: the shortening branch
 };
 
 VelocityPoint solve_velocity(double ln, double a, double F) {
   VelocityPoint x;
-  x.ln = ln;
   x.a = a;
   x.F = F;
-  x.flce_raw = 1.0 + (-ln * ln + 2.0 * ln - 1.0) / k::kWidthSquared;
-  x.flce = std::max(x.flce_raw, k::kFlceMin);
-  x.a_rel = ln > 1.0 ? 0.41 * x.flce : 0.41;
-  x.b_scaled = 1.0 - 0.9 * (a - k::kQCrit) / (0.005 - k::kQCrit);
-  x.b_rel = a < k::kQCrit ? 5.2 * x.b_scaled * x.b_scaled : 5.2;
-  x.fa = x.flce * a;
-  x.g = (x.fa + a * x.a_rel) / x.b_rel;
+  x.curve = KistemakerActive(ln, a);
+  const double a_rel = x.curve.a_rel, b_rel = x.curve.b_rel;
+  x.fa = x.curve.flce * a;
+  x.g = (x.fa + a * a_rel) / b_rel;
   x.den = k::kSas - 2.0 * x.g;
   x.p1 = -(x.fa / 2.0) / x.den;
   x.p3 = -1.5 * x.fa;
   x.p2 = -4.0 * (x.fa / 2.0) * (x.fa / 2.0) * k::kSas / x.den;
-  x.short_den = F + a * x.a_rel;
-  x.shortening = (x.b_rel * (F - x.fa)) / x.short_den;
+  x.short_den = F + a * a_rel;
+  x.shortening = (b_rel * (F - x.fa)) / x.short_den;
   const double s = k::kSas;
   x.discriminant = F * F + 2.0 * F * x.p1 * s + 2.0 * F * x.p3 + x.p1 * x.p1 * s * s + 2.0 * x.p1 * x.p3 * s + x.p2 +
                    x.p3 * x.p3;
@@ -60,10 +58,10 @@ void solve_velocity_vjp(const VelocityPoint& x, double grad, double& grad_ln, do
   if (x.concentric) {
     // shortening = b_rel (F - fa) / (F + a a_rel)
     const double q = grad / x.short_den;
-    grad_F += q * (x.b_rel - x.shortening);
-    grad_fa += -q * x.b_rel;
+    grad_F += q * (x.curve.b_rel - x.shortening);
+    grad_fa += -q * x.curve.b_rel;
     grad_b_rel += q * (x.F - x.fa);
-    grad_a += -q * x.shortening * x.a_rel;
+    grad_a += -q * x.shortening * x.curve.a_rel;
     grad_a_rel += -q * x.shortening * x.a;
   } else {
     // lengthening = (-F + p1 s - p3 - root) / (-2 s), root = sqrt(max(discriminant, 0))
@@ -82,20 +80,15 @@ void solve_velocity_vjp(const VelocityPoint& x, double grad, double& grad_ln, do
     const double grad_den = grad_p1 * half / (x.den * x.den) + grad_p2 * 4.0 * half * half * s / (x.den * x.den);
     const double grad_g = -2.0 * grad_den;
     // g = (fa + a a_rel) / b_rel
-    grad_fa += grad_g / x.b_rel;
-    grad_a += grad_g * x.a_rel / x.b_rel;
-    grad_a_rel += grad_g * x.a / x.b_rel;
-    grad_b_rel += -grad_g * x.g / x.b_rel;
+    grad_fa += grad_g / x.curve.b_rel;
+    grad_a += grad_g * x.curve.a_rel / x.curve.b_rel;
+    grad_a_rel += grad_g * x.a / x.curve.b_rel;
+    grad_b_rel += -grad_g * x.g / x.curve.b_rel;
   }
   // fa = flce a
-  double grad_flce = grad_fa * x.a;
-  grad_a += grad_fa * x.flce;
-  // b_rel = 5.2 scaled² below q_crit
-  if (x.a < k::kQCrit) grad_a += grad_b_rel * 5.2 * 2.0 * x.b_scaled * (-0.9 / (0.005 - k::kQCrit));
-  // a_rel = 0.41 flce above the optimal length
-  if (x.ln > 1.0) grad_flce += grad_a_rel * 0.41;
-  // flce = max(1 + (-ln² + 2 ln - 1)/w², flce_min)
-  if (x.flce_raw >= k::kFlceMin) grad_ln += grad_flce * (-2.0 * x.ln + 2.0) / k::kWidthSquared;
+  const double grad_flce = grad_fa * x.a;
+  grad_a += grad_fa * x.curve.flce;
+  x.curve.vjp(grad_flce, grad_a_rel, grad_b_rel, grad_ln, grad_a);
 }
 
 class CompliantTendonHillKernel final : public MuscleKernel {

@@ -306,7 +306,6 @@ SensedStep effector_step_sensed(const std::shared_ptr<const StepKernels>& kernel
                                 const torch::Tensor& action, const torch::Tensor& endpoint_load,
                                 const SensesOptions& senses, const torch::Tensor& vision_draws,
                                 const torch::Tensor& proprio_draws, const torch::Tensor& task_inputs) {
-  TORCH_CHECK(senses_apply(state.cartesian, state.muscle, senses), "the senses of this state cannot be fused");
   const int64_t B = state.joint.size(0);
   TORCH_CHECK(!task_inputs.defined() || (task_inputs.dim() == 2 && task_inputs.size(0) == B &&
                                          task_inputs.scalar_type() == state.joint.scalar_type() &&

@@ -4,6 +4,7 @@
 
 #include "../muscles/kistemaker_constants.h"
 #include "builtin_kernels.h"
+#include "kistemaker_active.h"
 
 namespace motornet::fused {
 namespace {
@@ -14,7 +15,9 @@ constexpr int64_t kRows = 7;  // activation, length, velocity, flpe, flce, fv, f
 // Everything the force of one muscle depends on, kept for the backward pass.
 struct HillPoint {
   double a, raw_length, length, velocity, ln, vn;
-  double stretch_raw, flpe, flce_raw, flce, a_rel, b_scaled, b_rel, fa, g, den, p1, p2, p3;
+  double stretch_raw, flpe;
+  KistemakerActive curve;  // flce, a_rel, b_rel
+  double fa, g, den, p1, p2, p3;
   double vs, short_num, short_den, shortening, vl, long_num, long_den, lengthening, fv_raw, fv;
 };
 
@@ -28,7 +31,7 @@ class RigidTendonHillKernel final : public MuscleKernel {
     const int64_t M = n_muscles();
     for (int64_t m = 0; m < M; ++m) {
       const HillPoint x = evaluate(m, integrate_activation(m, h, derivative, state), geometry);
-      const double values[kRows] = {x.a, x.length, x.velocity, x.flpe, x.flce, x.fv,
+      const double values[kRows] = {x.a, x.length, x.velocity, x.flpe, x.curve.flce, x.fv,
                                     (x.fv + x.flpe) * p_.max_isometric_force[m]};
       for (int64_t r = 0; r < kRows; ++r) next[r * M + m] = values[r];
     }
@@ -54,10 +57,10 @@ class RigidTendonHillKernel final : public MuscleKernel {
         // shortening = (vs a a_rel + fa b_rel) / (b_rel - vs)
         const double g = grad_fv_raw / x.short_den;
         const double q = grad_fv_raw * x.short_num / (x.short_den * x.short_den);
-        grad_vs += g * x.a * x.a_rel + q;
-        grad_a += g * x.vs * x.a_rel;
+        grad_vs += g * x.a * x.curve.a_rel + q;
+        grad_a += g * x.vs * x.curve.a_rel;
         grad_a_rel += g * x.vs * x.a;
-        grad_fa += g * x.b_rel;
+        grad_fa += g * x.curve.b_rel;
         grad_b_rel += g * x.fa - q;
       } else {
         // lengthening = (-p1 p3 + p1 s vl + p2 - p3 vl + s vl²) / (p1 + vl)
@@ -73,20 +76,16 @@ class RigidTendonHillKernel final : public MuscleKernel {
         const double grad_den = grad_p1 * half_fa / (x.den * x.den) - grad_p2 * half_fa * half_fa / (x.den * x.den);
         const double grad_g = -2.0 * grad_den;
         // G = a (flce + a_rel) / b_rel
-        grad_a += grad_g * (x.flce + x.a_rel) / x.b_rel;
-        grad_flce += grad_g * x.a / x.b_rel;
-        grad_a_rel += grad_g * x.a / x.b_rel;
-        grad_b_rel += -grad_g * x.g / x.b_rel;
+        grad_a += grad_g * (x.curve.flce + x.curve.a_rel) / x.curve.b_rel;
+        grad_flce += grad_g * x.a / x.curve.b_rel;
+        grad_a_rel += grad_g * x.a / x.curve.b_rel;
+        grad_b_rel += -grad_g * x.g / x.curve.b_rel;
       }
       // fa = flce a
       grad_flce += grad_fa * x.a;
-      grad_a += grad_fa * x.flce;
-      // b_rel = 5.2 scaled² below q_crit, scaled = 1 - 0.9 (a - q_crit)/(0.005 - q_crit)
-      if (x.a < k::kQCrit) grad_a += grad_b_rel * 5.2 * 2.0 * x.b_scaled * (-0.9 / (0.005 - k::kQCrit));
-      // a_rel = 0.41 flce above the optimal length
-      if (x.ln > 1.0) grad_flce += grad_a_rel * 0.41;
-      // flce = max(1 + (-ln² + 2 ln - 1)/w², flce_min)
-      double grad_ln = x.flce_raw >= k::kFlceMin ? grad_flce * (-2.0 * x.ln + 2.0) / k::kWidthSquared : 0.0;
+      grad_a += grad_fa * x.curve.flce;
+      double grad_ln = 0.0;
+      x.curve.vjp(grad_flce, grad_a_rel, grad_b_rel, grad_ln, grad_a);
       // flpe = k_pe max((l - l_pe)/l_ce, 0)²
       if (x.stretch_raw >= 0.0)
         grad_length += grad_flpe * 2.0 * p_.passive_stiffness[m] * x.stretch_raw / p_.optimal_muscle_length[m];
@@ -114,20 +113,17 @@ class RigidTendonHillKernel final : public MuscleKernel {
     x.stretch_raw = (x.length - p_.slack_length[m]) / p_.optimal_muscle_length[m];
     const double stretch = std::max(x.stretch_raw, 0.0);
     x.flpe = p_.passive_stiffness[m] * stretch * stretch;
-    x.flce_raw = 1.0 + (-x.ln * x.ln + 2.0 * x.ln - 1.0) / k::kWidthSquared;
-    x.flce = std::max(x.flce_raw, k::kFlceMin);
-    x.a_rel = x.ln > 1.0 ? 0.41 * x.flce : 0.41;
-    x.b_scaled = 1.0 - 0.9 * (x.a - k::kQCrit) / (0.005 - k::kQCrit);
-    x.b_rel = x.a < k::kQCrit ? 5.2 * x.b_scaled * x.b_scaled : 5.2;
-    x.fa = x.flce * x.a;
-    x.g = x.a * (x.flce + x.a_rel) / x.b_rel;
+    x.curve = KistemakerActive(x.ln, x.a);
+    const double flce = x.curve.flce, a_rel = x.curve.a_rel, b_rel = x.curve.b_rel;
+    x.fa = flce * x.a;
+    x.g = x.a * (flce + a_rel) / b_rel;
     x.den = k::kSas - 2.0 * x.g;
     x.p1 = -(x.fa / 2.0) / x.den;
     x.p2 = (x.fa / 2.0) * (x.fa / 2.0) / x.den;
     x.p3 = -1.5 * x.fa;
     x.vs = std::min(x.vn, 0.0);
-    x.short_num = x.vs * x.a * x.a_rel + x.fa * x.b_rel;
-    x.short_den = x.b_rel - x.vs;
+    x.short_num = x.vs * x.a * a_rel + x.fa * b_rel;
+    x.short_den = b_rel - x.vs;
     x.shortening = x.short_num / x.short_den;
     x.vl = std::max(x.vn, 0.0);
     x.long_num = -x.p1 * x.p3 + x.p1 * k::kSas * x.vl + x.p2 - x.p3 * x.vl + k::kSas * x.vl * x.vl;

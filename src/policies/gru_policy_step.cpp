@@ -50,8 +50,8 @@ class WeightGradientCollector : public torch::autograd::Node {
   c10::intrusive_ptr<WeightGradientLedger> ledger_;
 };
 
-// How many replicas' weights are stacked (their leading dimension), 1 for one policy's.
-int64_t replicas(const GruPolicyWeights& weights) { return weights.w_ih.dim() == 3 ? weights.w_ih.size(0) : 1; }
+// How many replicas' weights are stacked (the leading dimension of w_ih), 1 for one policy's.
+int64_t replicas(const torch::Tensor& w_ih) { return w_ih.dim() == 3 ? w_ih.size(0) : 1; }
 
 // Row-wise bias broadcast: out[b, :] = bias for every row (the gemm then adds the product with beta = 1).
 template <typename T>
@@ -69,7 +69,7 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     const auto w_ih = weights.w_ih.contiguous(), w_hh = weights.w_hh.contiguous(), w_out = weights.w_out.contiguous();
     const auto b_ih = weights.b_ih.contiguous(), b_hh = weights.b_hh.contiguous(), b_out = weights.b_out.contiguous();
     const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = w_out.size(-2);
-    const int64_t K = replicas(weights), Bk = B / K;  // replica k owns rows [k Bk, (k + 1) Bk)
+    const int64_t K = replicas(w_ih), Bk = B / K;  // replica k owns rows [k Bk, (k + 1) Bk)
     auto gates = torch::empty({B, 4 * H}, h.options());
     auto next = torch::empty({B, H}, h.options());
     auto action = torch::empty({B, M}, h.options());
@@ -111,7 +111,7 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     const auto &x = saved[0], &h = saved[1], &gates = saved[2], &next = saved[3], &action = saved[4];
     const auto w_ih = saved[5].contiguous(), w_hh = saved[6].contiguous(), w_out = saved[7].contiguous();
     const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = action.size(1);
-    const int64_t K = w_ih.dim() == 3 ? w_ih.size(0) : 1, Bk = B / K;
+    const int64_t K = replicas(w_ih), Bk = B / K;
     const bool want_x = ctx->needs_input_grad(0), want_h = ctx->needs_input_grad(1),
                want_weights = ctx->needs_input_grad(2) && ctx->saved_data.count("ledger");
     c10::intrusive_ptr<WeightGradientLedger> ledger;
@@ -194,7 +194,7 @@ bool GruPolicyStepper::applies(const torch::Tensor& observation, const torch::Te
   for (const auto* w : all(weights))
     if (w->scalar_type() != type || !w->device().is_cpu()) return false;
   // One policy's weights, or K replicas' stacked along a leading dimension with K row blocks of the batch.
-  const int64_t K = replicas(weights), stacked = K > 1 || weights.w_ih.dim() == 3 ? 1 : 0;
+  const int64_t K = replicas(weights.w_ih), stacked = weights.w_ih.dim() == 3 ? 1 : 0;
   if (weights.w_ih.dim() != 2 + stacked || weights.w_hh.dim() != 2 + stacked || weights.w_out.dim() != 2 + stacked ||
       weights.b_ih.dim() != 1 + stacked || weights.b_hh.dim() != 1 + stacked || weights.b_out.dim() != 1 + stacked)
     return false;
