@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "fused/tensor_values.h"
+#include "motornet/body/equations/activation.h"
 #include "motornet/config.h"
 #include "motornet/error.h"
 #include "replace_buffer.h"
@@ -14,10 +14,13 @@ namespace motornet {
 
 std::vector<MuscleParameterSpec> activation_parameter_specs(double min_activation, double tau_activation,
                                                             double tau_deactivation) {
-  using Range = MuscleParameterSpec::Range;
-  return {{"min_activation", min_activation, Range::kActivation},
-          {"tau_activation", tau_activation, Range::kPositive},
-          {"tau_deactivation", tau_deactivation, Range::kPositive}};
+  struct Collect {
+    std::vector<MuscleParameterSpec> specs;
+    void given(double&, const MuscleParameterSpec& spec) { specs.push_back(spec); }
+  } collect;
+  equations::ActivationParameters<double> unused;
+  equations::activation_fields(unused, collect, min_activation, tau_activation, tau_deactivation);
+  return collect.specs;
 }
 
 MuscleImpl::MuscleImpl(MuscleParameters shared_parameters, std::string config_path)
@@ -107,9 +110,7 @@ void MuscleImpl::materialize() {
   if (values_.empty()) return;  // not built yet
   // Parameters and derived constants are computed in float64, then cast once to the module's dtype.
   for (const auto& [name, per_muscle] : values_) set_buffer(name, torch::tensor(per_muscle, torch::kFloat64));
-  min_activation_ = parameter("min_activation");
-  tau_activation_ = parameter("tau_activation");
-  tau_deactivation_ = parameter("tau_deactivation");
+  activation_ = {parameter("min_activation"), parameter("tau_activation"), parameter("tau_deactivation")};
   on_build();
   torch::nn::Module::to(tensor_options().device(), tensor_options().dtype().toScalarType());
 }
@@ -139,31 +140,22 @@ int64_t MuscleImpl::state_row(const std::string& name) const {
 }
 
 torch::Tensor MuscleImpl::activation_derivative(const torch::Tensor& excitation, const torch::Tensor& activation) const {
-  // SPEC §5: u, a clipped to [a_min, 1]; faster time constant when activating, scaled by s = 0.5 + 1.5 a.
-  auto u = excitation.clamp_min(min_activation_).clamp_max(1.0);
-  auto a = activation.clamp_min(min_activation_).clamp_max(1.0);
-  auto s = 0.5 + 1.5 * a;
-  auto tau = torch::where(u > a, tau_activation_ * s, tau_deactivation_ / s);
-  return (u - a) / tau;
+  return equations::activation_rate(activation_parameters(), excitation, activation);
 }
 
 torch::Tensor MuscleImpl::integrate_activation(double h, const torch::Tensor& derivative,
                                                const torch::Tensor& muscle_state) const {
-  auto activation = muscle_state.select(1, 0);
-  return (activation + derivative.select(1, 0) * h).clamp_min(min_activation_).clamp_max(1.0);
+  return equations::integrate_activation(activation_parameters(), h, muscle_state.select(1, 0),
+                                         derivative.select(1, 0));
 }
 
 torch::Tensor MuscleImpl::initial_state(const torch::Tensor& geometry_state) const {
   // SPEC §5: integrate(h, 0, [a = a_min], geometry).
   const auto batch = geometry_state.size(0);
   auto state = torch::zeros({batch, n_states(), n_muscles_}, geometry_state.options());
-  state.select(1, 0).copy_(min_activation_.expand({batch, n_muscles_}));
+  state.select(1, 0).copy_(activation_.min_activation.expand({batch, n_muscles_}));
   auto derivative = torch::zeros({batch, n_derivatives(), n_muscles_}, geometry_state.options());
   return integrate(ministep_, derivative, state, geometry_state);
-}
-
-fused::ActivationParameters MuscleImpl::fused_activation_parameters() const {
-  return {fused::values(min_activation_), fused::values(tau_activation_), fused::values(tau_deactivation_)};
 }
 
 }  // namespace motornet

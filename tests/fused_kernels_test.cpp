@@ -305,12 +305,30 @@ TEST(FusedKernels, GradientsArrivingAsStridedViewsOfAStackedRecordAreReadInPlace
   EXPECT_WITHIN(run("fused"), run("op-by-op"), 1e-9, 1e-9, "d loss / d actions");
 }
 
-// A user model that changes the equations of a built-in one (its parent's kernel must not step it).
-struct DoubledRelu : ReluMuscleImpl {
+// A user model written in tensor operations, without an equation set: the ReLU muscle stepped with twice the
+// step (a subclass of a built-in cannot change its equations: EquationMuscleImpl's ode/integrate are final).
+struct DoubledRelu : MuscleImpl {
+  std::string type_name() const override { return "ReluMuscle"; }  // what the preset accepts
+  std::vector<std::string> state_names() const override {
+    return {"activation", "muscle length", "muscle velocity", "force"};
+  }
+  std::vector<MuscleParameterSpec> parameter_specs() const override { return ReluMuscleImpl().parameter_specs(); }
+  torch::Tensor ode(const torch::Tensor& excitation, const torch::Tensor& muscle_state) const override {
+    return activation_derivative(excitation, muscle_state.select(1, 0)).unsqueeze(1);
+  }
   torch::Tensor integrate(double h, const torch::Tensor& derivative, const torch::Tensor& muscle_state,
                           const torch::Tensor& geometry_state) const override {
-    return ReluMuscleImpl::integrate(2.0 * h, derivative, muscle_state, geometry_state);
+    auto a = integrate_activation(2.0 * h, derivative, muscle_state);
+    return stack_rows({a, geometry_state.select(1, 0), geometry_state.select(1, 1),
+                       a * parameter("max_isometric_force")});
   }
+  torch::Tensor proprioceptive_length_scale() const override { return torch::ones_like(min_activation()); }
+  torch::Tensor proprioceptive_velocity_scale() const override { return torch::ones_like(min_activation()); }
+};
+
+// A subclass of a built-in model that keeps its equations (here it only adds a convenience).
+struct ExtendedRelu : ReluMuscleImpl {
+  torch::Tensor peak_force() const { return parameter("max_isometric_force"); }
 };
 
 TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
@@ -324,7 +342,17 @@ TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
   EXPECT_FALSE(custom->uses_fused_kernels());
 }
 
-TEST(FusedKernels, ASubclassOfABuiltInMuscleStepsOpByOp) {
+TEST(FusedKernels, ASubclassOfABuiltInMuscleKeepsItsKernel) {
+  auto extended = make_relu_point_mass24(std::make_shared<ExtendedRelu>());
+  EXPECT_TRUE(extended->uses_fused_kernels());
+  auto parent = make_relu_point_mass24(nullptr, EffectorOptions().kernels("op-by-op"));
+  auto joint = torch::tensor({{0.1, 0.1, 0.0, 0.0}});
+  auto a = extended->step(extended->reset(1, joint), torch::full({1, 4}, 0.5)).muscle;
+  auto b = parent->step(parent->reset(1, joint), torch::full({1, 4}, 0.5)).muscle;
+  EXPECT_WITHIN(a, b, 1e-6, 1e-6, "extended ReLU muscle state");
+}
+
+TEST(FusedKernels, AUserMuscleModelStepsOpByOpWithItsOwnEquations) {
   auto effector = make_relu_point_mass24(std::make_shared<DoubledRelu>());
   EXPECT_FALSE(effector->uses_fused_kernels());
   // ... and steps with its own equations: twice the activation change of the parent in one step from rest.

@@ -6,6 +6,8 @@
 
 #include <torch/torch.h>
 
+#include "motornet/body/equations/activation.h"
+#include "motornet/body/equations/parameter_spec.h"
 #include "motornet/exact_module.h"
 #include "motornet/fused/kernels.h"
 
@@ -18,14 +20,6 @@ namespace motornet {
 
 // Per-muscle parameter values by name, e.g. {"max_isometric_force": 500, "tendon_length": 0.1}.
 using MuscleParameters = std::map<std::string, double>;
-
-// What a muscle model accepts as a per-muscle parameter.
-struct MuscleParameterSpec {
-  enum class Range { kAny, kPositive, kNonNegative, kActivation /* [0, 1) */ };
-  std::string name;
-  std::optional<double> default_value;  // nullopt: the user must give it
-  Range range = Range::kPositive;
-};
 
 // One muscle to build: its name, its own parameter values (which override the model-wide ones) and where it
 // came from in a configuration (for error messages; may be empty).
@@ -60,8 +54,7 @@ class MuscleImpl : public ExactModule {
   virtual torch::Tensor proprioceptive_length_scale() const = 0;
   virtual torch::Tensor proprioceptive_velocity_scale() const = 0;
   // This model's fused CPU kernel with the current parameter values (fused/kernels.h), or nullptr: the
-  // effector then steps op by op. Built-in models return one only for their own exact type, so that a
-  // subclass that changes the equations is never stepped with its parent's kernel.
+  // effector then steps op by op. Models written as an equation set (body/equation_muscle.h) have one.
   virtual std::shared_ptr<const fused::MuscleKernel> fused_kernel() const { return nullptr; }
 
   // (Re)builds the per-muscle parameter buffers for these muscles; `ministep` is the integration step h used
@@ -76,12 +69,12 @@ class MuscleImpl : public ExactModule {
   const MuscleParameters& shared_parameters() const { return shared_parameters_; }
   // A per-muscle parameter buffer [M] by name.
   torch::Tensor parameter(const std::string& name) const;
-  const torch::Tensor& min_activation() const { return min_activation_; }
+  const torch::Tensor& min_activation() const { return activation_.min_activation; }
+  // a_min, tau_activation and tau_deactivation [M] each (SPEC §5).
+  const equations::ActivationParameters<torch::Tensor>& activation_parameters() const { return activation_; }
   std::vector<std::string> parameter_names() const;
 
  protected:
-  // The activation-dynamics parameters of every muscle, for a fused kernel.
-  fused::ActivationParameters fused_activation_parameters() const;
   // Called whenever the buffers are (re)created: derive constants from the parameter buffers (float64 at
   // that point) and register them with `set_buffer`.
   virtual void on_build() {}
@@ -103,7 +96,7 @@ class MuscleImpl : public ExactModule {
   int64_t n_muscles_ = 0;
   double ministep_ = 0.0;
   std::map<std::string, std::vector<double>> values_;  // per-muscle parameter values by name (float64)
-  torch::Tensor min_activation_, tau_activation_, tau_deactivation_;
+  equations::ActivationParameters<torch::Tensor> activation_;
 };
 
 using Muscle = std::shared_ptr<MuscleImpl>;

@@ -1,5 +1,5 @@
 #pragma once
-// Factories for the fused kernels of the built-in models (internal; each model's `fused_kernel()` calls its
+// Factories for the fused kernels of the built-in skeletons and geometries (internal; each model's `fused_kernel()` calls its
 // factory with the current values of its buffers, rounded to the model's dtype).
 #include <memory>
 #include <vector>
@@ -7,33 +7,6 @@
 #include "motornet/fused/kernels.h"
 
 namespace motornet::fused {
-
-std::shared_ptr<const MuscleKernel> make_relu_muscle_kernel(ActivationParameters activation,
-                                                            std::vector<double> max_isometric_force);
-
-struct RigidTendonHillParameters {
-  std::vector<double> max_isometric_force, tendon_length, optimal_muscle_length, slack_length, passive_stiffness,
-      max_velocity;  // [M] each
-};
-std::shared_ptr<const MuscleKernel> make_rigid_tendon_hill_kernel(ActivationParameters activation,
-                                                                  RigidTendonHillParameters parameters);
-
-// The same parameters, for the compliant tendon (SPEC §5.5); its fibre length is a state of its own.
-std::shared_ptr<const MuscleKernel> make_compliant_tendon_hill_kernel(ActivationParameters activation,
-                                                                      RigidTendonHillParameters parameters);
-
-struct RigidTendonThelenParameters {
-  std::vector<double> max_isometric_force, tendon_length, optimal_muscle_length, slack_length, max_velocity;  // [M]
-};
-std::shared_ptr<const MuscleKernel> make_rigid_tendon_thelen_kernel(ActivationParameters activation,
-                                                                    RigidTendonThelenParameters parameters);
-
-struct MujocoHillParameters {
-  std::vector<double> max_isometric_force, tendon_length, optimal_muscle_length, passive_forces, passive_max, lmin,
-      lmax, vmax, fvmax;  // [M] each
-};
-std::shared_ptr<const MuscleKernel> make_mujoco_hill_kernel(ActivationParameters activation,
-                                                            MujocoHillParameters parameters);
 
 std::shared_ptr<const SkeletonKernel> make_point_mass_kernel(int64_t space_dim, double mass, SkeletonBounds bounds);
 

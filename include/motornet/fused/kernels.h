@@ -19,45 +19,38 @@
 
 namespace motornet::fused {
 
-// Thelen (2003) activation dynamics shared by every muscle model (SPEC §5), per muscle.
-struct ActivationParameters {
-  std::vector<double> min_activation, tau_activation, tau_deactivation;  // [M] each
-};
-
+// A muscle model's equations for one row of a batch, all M muscles. Built-in and user models written as an
+// equation set get one from EquationMuscleKernel (motornet/body/equation_muscle.h); nothing here is per model.
 class MuscleKernel {
  public:
   // `n_derivatives`: rows of the muscle's derivative; row 0 is always the activation rate.
-  MuscleKernel(ActivationParameters activation, int64_t n_states, int64_t force_row, int64_t n_derivatives = 1);
+  MuscleKernel(std::vector<double> min_activation, int64_t n_states, int64_t force_row, int64_t n_derivatives)
+      : min_activation_(std::move(min_activation)),
+        n_states_(n_states),
+        force_row_(force_row),
+        n_derivatives_(n_derivatives) {}
   virtual ~MuscleKernel() = default;
-  int64_t n_muscles() const { return static_cast<int64_t>(activation_.min_activation.size()); }
+  int64_t n_muscles() const { return static_cast<int64_t>(min_activation_.size()); }
   int64_t n_states() const { return n_states_; }
   int64_t force_row() const { return force_row_; }
   int64_t n_derivatives() const { return n_derivatives_; }
-  double min_activation(int64_t m) const { return activation_.min_activation[m]; }
+  double min_activation(int64_t m) const { return min_activation_[m]; }
 
-  // d state / dt [n_derivatives*M] from the excitation [M] and the muscle state (this base: the activation rate,
-  // row 0; models with more rows extend it).
-  virtual void ode(const double* excitation, const double* state, double* derivative) const;
+  // d state / dt [n_derivatives*M] from the excitation [M] and the muscle state.
+  virtual void ode(const double* excitation, const double* state, double* derivative) const = 0;
   virtual void ode_vjp(const double* excitation, const double* state, const double* grad_derivative,
-                       double* grad_excitation, double* grad_state) const;
+                       double* grad_excitation, double* grad_state) const = 0;
   // The muscle state after a step h from `derivative`, the old state and the old geometry.
   virtual void integrate(double h, const double* derivative, const double* state, const double* geometry,
                          double* next) const = 0;
   virtual void integrate_vjp(double h, const double* derivative, const double* state, const double* geometry,
                              const double* grad_next, double* grad_derivative, double* grad_state,
                              double* grad_geometry) const = 0;
-  // The state a reset starts from [n_states*M], from the geometry (no gradient). Default (SPEC §5): one step h
-  // of a zero derivative from minimum activation, everything else 0; override where the model's differs.
-  virtual void initial_state(double h, const double* geometry, double* state) const;
-
- protected:
-  // a' = clip(a + h da/dt, a_min, 1) for muscle m, and its gradient.
-  double integrate_activation(int64_t m, double h, const double* derivative, const double* state) const;
-  void integrate_activation_vjp(int64_t m, double h, const double* derivative, const double* state,
-                                double grad_activation, double* grad_derivative, double* grad_state) const;
+  // The state a reset starts from [n_states*M], from the geometry (no gradient).
+  virtual void initial_state(double h, const double* geometry, double* state) const = 0;
 
  private:
-  ActivationParameters activation_;
+  std::vector<double> min_activation_;
   int64_t n_states_, force_row_, n_derivatives_;
 };
 

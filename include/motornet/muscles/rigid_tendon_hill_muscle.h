@@ -2,34 +2,19 @@
 // RigidTendonHillMuscle (SPEC §5.2): the Hill-type muscle of Kistemaker, Wong & Gribble (2010) with a
 // rigid tendon. States: activation, muscle length, muscle velocity, force-length PE, force-length CE,
 // force-velocity CE, force.
+// Its equations: motornet/body/equations/rigid_tendon_hill_muscle.h.
 
-#include "motornet/muscle.h"
+#include "motornet/body/equation_muscle.h"
+#include "motornet/body/equations/rigid_tendon_hill_muscle.h"
 
 namespace motornet {
 
-class RigidTendonHillMuscleImpl : public MuscleImpl {
+extern template class EquationMuscleImpl<equations::RigidTendonHillMuscle>;
+
+class RigidTendonHillMuscleImpl : public EquationMuscleImpl<equations::RigidTendonHillMuscle> {
  public:
-  explicit RigidTendonHillMuscleImpl(MuscleParameters shared_parameters = {}, std::string config_path = "")
-      : MuscleImpl(std::move(shared_parameters), std::move(config_path)) {}
-
+  using EquationMuscleImpl::EquationMuscleImpl;
   std::string type_name() const override { return "RigidTendonHillMuscle"; }
-  std::vector<std::string> state_names() const override;
-  std::vector<MuscleParameterSpec> parameter_specs() const override;
-
-  torch::Tensor ode(const torch::Tensor& excitation, const torch::Tensor& muscle_state) const override;
-  torch::Tensor integrate(double h, const torch::Tensor& derivative, const torch::Tensor& muscle_state,
-                          const torch::Tensor& geometry_state) const override;
-
-  torch::Tensor proprioceptive_length_scale() const override;
-  torch::Tensor proprioceptive_velocity_scale() const override;
-  std::shared_ptr<const fused::MuscleKernel> fused_kernel() const override;
-
- protected:
-  void on_build() override;
-
- private:
-  torch::Tensor max_isometric_force_, tendon_length_, optimal_muscle_length_;
-  torch::Tensor slack_length_, passive_stiffness_, max_velocity_;
 };
 TORCH_MODULE(RigidTendonHillMuscle);
 
