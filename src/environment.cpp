@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <typeinfo>
 
 #include "fused/effector_step.h"
 #include "fused/senses.h"
@@ -178,11 +177,12 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   no_action_frames_ = torch::zeros({rows, 0}, options);
   goal_steps_ = trials_.goal.unbind(1);  // one view per step, taken once
   input_steps_ = trials_.inputs.unbind(1);
-  // Without delays, stacked actions or observation noise (and with this class's observe), the observation after
-  // a step is [task inputs | senses of the new state]: the fused step returns it whole, without a concatenation.
+  // Without delays, stacked actions or observation noise, the observation after a step is [task inputs | senses
+  // of the new state]: the fused step computes it whole, and `observe` receives its three column blocks as views
+  // (the default observe's concatenation of them is that tensor again; a subclass's observe sees the same values).
   observes_in_step_ = vision_lag_ == 1 && proprioception_lag_ == 1 && options_.action_frame_stacking() == 0 &&
                       options_.obs_noise().size() == 1 && (deterministic_ || options_.obs_noise()[0] == 0.0) &&
-                      typeid(*this) == typeid(EnvironmentImpl) && !trials_.inputs.requires_grad();
+                      !trials_.inputs.requires_grad();
   auto [vision, proprio] = sense(state_, senses_noise(rows));
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
@@ -222,25 +222,28 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   const auto draws = senses_noise(B);
   const torch::Tensor no_inputs;
   const auto& task_inputs = observes_in_step_ ? input_steps_.at(t_ + 1) : no_inputs;
-  torch::Tensor vision, proprio, observation;
+  torch::Tensor vision, proprio, sensed_inputs;
   if (auto sensed =
           effector_->step_and_sense(state_, noisy, load, senses_options(), draws.first, draws.second, task_inputs)) {
     state_ = std::move(sensed->state);
     vision = std::move(sensed->vision);
     proprio = std::move(sensed->proprioception);
-    observation = std::move(sensed->observation);
+    if (const auto& whole = sensed->observation; whole.defined()) {
+      const int64_t I = task_inputs.size(1), S = effector_->space_dim();
+      sensed_inputs = whole.narrow(1, 0, I);
+      vision = whole.narrow(1, I, S);
+      proprio = whole.narrow(1, I + S, whole.size(1) - I - S);
+    }
   } else {
     state_ = effector_->step(state_, noisy, load);
     std::tie(vision, proprio) = sense(state_, draws);
   }
   ++t_;
 
-  if (!observation.defined()) {  // (an observation from the step needs no buffers: nothing is delayed)
-    vision_buffer_.pop_front();
-    vision_buffer_.push_back(vision);
-    proprioception_buffer_.pop_front();
-    proprioception_buffer_.push_back(proprio);
-  }
+  vision_buffer_.pop_front();
+  vision_buffer_.push_back(vision);
+  proprioception_buffer_.pop_front();
+  proprioception_buffer_.push_back(proprio);
   if (!action_frames_.empty()) {
     action_frames_.pop_front();
     action_frames_.push_back(noisy);
@@ -253,7 +256,7 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   result.info.action = given;
   result.info.noisy_action = noisy;
   result.info.endpoint_load = load.defined() ? load : no_load_;
-  result.observation = observation.defined() ? observation : current_observation();
+  result.observation = current_observation(sensed_inputs);
   result.terminated = t_ >= n_steps_;
   return result;
 }
@@ -266,10 +269,11 @@ StepInfo EnvironmentImpl::info_for(const EffectorState& state) const {
   return info;
 }
 
-torch::Tensor EnvironmentImpl::current_observation() {
+torch::Tensor EnvironmentImpl::current_observation(const torch::Tensor& sensed_inputs) {
   // SPEC §7: after step t the delayed channels carry the value of step max(t - k + 1, 0): the front of a
   // buffer of the last k values. The task's inputs (cues, targets) are seen through the vision delay.
-  const auto& inputs = input_steps_.at(std::max<int64_t>(t_ - vision_lag_ + 1, 0));
+  const auto& inputs =
+      sensed_inputs.defined() ? sensed_inputs : input_steps_.at(std::max<int64_t>(t_ - vision_lag_ + 1, 0));
   std::vector<torch::Tensor> frames(action_frames_.begin(), action_frames_.end());
   auto stacked = frames.empty() ? no_action_frames_ : frames.size() == 1 ? frames[0] : torch::cat(frames, 1);
   return observe(inputs, vision_buffer_.front(), proprioception_buffer_.front(), stacked);

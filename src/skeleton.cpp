@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "fused/tensor_values.h"
+#include "motornet/body/equations/joint_integration.h"
 #include "motornet/error.h"
 #include "replace_buffer.h"
 
@@ -57,16 +58,11 @@ void SkeletonImpl::set_bounds(const std::optional<std::vector<double>>& position
 }
 
 torch::Tensor SkeletonImpl::integrate(double h, const torch::Tensor& acceleration, const torch::Tensor& joint_state) const {
-  // SPEC §2.1: v' = v + acc h, p' = p + v h (old velocity); clip v'; stop at a position bound; clip p'.
-  auto position = joint_state.narrow(1, 0, dof_);
-  auto velocity = joint_state.narrow(1, dof_, dof_);
-  auto new_velocity = (velocity + acceleration * h).clamp_min(velocity_lower_).clamp_max(velocity_upper_);
-  auto new_position = position + velocity * h;
-  auto zero = torch::zeros_like(new_velocity);
-  new_velocity = torch::where((new_velocity < 0).logical_and(new_position <= position_lower_), zero, new_velocity);
-  new_velocity = torch::where((new_velocity > 0).logical_and(new_position >= position_upper_), zero, new_velocity);
-  new_position = new_position.clamp_min(position_lower_).clamp_max(position_upper_);
-  return torch::cat({new_position, new_velocity}, 1);
+  // SPEC §2.1, on every dof at once.
+  const auto [position, velocity] = equations::integrate_joint(
+      h, acceleration, joint_state.narrow(1, 0, dof_), joint_state.narrow(1, dof_, dof_), position_lower_,
+      position_upper_, velocity_lower_, velocity_upper_);
+  return torch::cat({position, velocity}, 1);
 }
 
 fused::SkeletonBounds SkeletonImpl::fused_bounds() const {

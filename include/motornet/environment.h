@@ -105,7 +105,9 @@ class EnvironmentImpl : public torch::nn::Module {
 
  private:
   int64_t delay_steps(const std::optional<double>& delay, const char* key) const;
-  torch::Tensor current_observation();
+  // `sensed_inputs`: the task inputs as the fused step returned them (a view of its whole observation), or
+  // undefined.
+  torch::Tensor current_observation(const torch::Tensor& sensed_inputs = {});
   // What the fused senses need of this episode (its noise sigmas are 0 when it is deterministic).
   fused::SensesOptions senses_options() const;
 

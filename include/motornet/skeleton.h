@@ -54,6 +54,11 @@ class SkeletonImpl : public ExactModule {
   virtual std::optional<bool> can_reach(const std::vector<double>& point) const { return std::nullopt; }
   // This skeleton's fused CPU kernel with the current parameters and bounds, or nullptr (see MuscleImpl).
   virtual std::shared_ptr<const fused::SkeletonKernel> fused_kernel() const { return nullptr; }
+  // A fused kernel for straight muscle paths between points fixed on this skeleton's bodies (what PathGeometry
+  // asks its skeleton for), or nullptr: the paths are then computed op by op from `path_points`.
+  virtual std::shared_ptr<const fused::GeometryKernel> fused_path_kernel(const fused::MusclePaths& paths) const {
+    return nullptr;
+  }
 
   // SPEC §2.1: semi-implicit step of size h from accelerations [B, D], then the bounds.
   torch::Tensor integrate(double h, const torch::Tensor& acceleration, const torch::Tensor& joint_state) const;

@@ -1,30 +1,23 @@
-// The bounded semi-implicit joint integration every fused skeleton shares (SPEC §2.1), mirroring
-// SkeletonImpl::integrate op for op.
+// The bounded semi-implicit joint integration every fused skeleton shares (SPEC §2.1): the same equations as
+// SkeletonImpl::integrate (body/equations/joint_integration.h), on numbers.
 #include "motornet/fused/kernels.h"
 
-#include <algorithm>
+#include "motornet/body/equations/joint_integration.h"
+#include "motornet/body/equations/pullback.h"
 
 namespace motornet::fused {
-
-namespace {
-// A clamp passes the gradient where the input lies within its bounds, ends included (as torch's clamp does).
-inline bool within(double x, double lower, double upper) { return x >= lower && x <= upper; }
-}  // namespace
 
 SkeletonKernel::SkeletonKernel(int64_t dof, int64_t space_dim, SkeletonBounds bounds)
     : dof_(dof), space_dim_(space_dim), bounds_(std::move(bounds)) {}
 
 void SkeletonKernel::integrate(double h, const double* acceleration, const double* joint, double* next) const {
-  // v' = clip(v + acc h); p' = p + v h (old velocity); v' = 0 when it pushes into a reached bound; clip p'.
   const auto& b = bounds_;
   for (int64_t d = 0; d < dof_; ++d) {
-    const double position = joint[d], velocity = joint[dof_ + d];
-    double new_velocity = std::min(std::max(velocity + acceleration[d] * h, b.velocity_lower[d]), b.velocity_upper[d]);
-    const double new_position = position + velocity * h;
-    if (new_velocity < 0 && new_position <= b.position_lower[d]) new_velocity = 0.0;
-    if (new_velocity > 0 && new_position >= b.position_upper[d]) new_velocity = 0.0;
-    next[d] = std::min(std::max(new_position, b.position_lower[d]), b.position_upper[d]);
-    next[dof_ + d] = new_velocity;
+    const auto [position, velocity] =
+        equations::integrate_joint(h, acceleration[d], joint[d], joint[dof_ + d], b.position_lower[d],
+                                   b.position_upper[d], b.velocity_lower[d], b.velocity_upper[d]);
+    next[d] = position;
+    next[dof_ + d] = velocity;
   }
 }
 
@@ -32,20 +25,16 @@ void SkeletonKernel::integrate_vjp(double h, const double* acceleration, const d
                                    double* grad_acceleration, double* grad_joint) const {
   const auto& b = bounds_;
   for (int64_t d = 0; d < dof_; ++d) {
-    const double position = joint[d], velocity = joint[dof_ + d];
-    const double raw_velocity = velocity + acceleration[d] * h;
-    const double clipped_velocity = std::min(std::max(raw_velocity, b.velocity_lower[d]), b.velocity_upper[d]);
-    const double new_position = position + velocity * h;
-    const bool stopped = (clipped_velocity < 0 && new_position <= b.position_lower[d]) ||
-                         (clipped_velocity > 0 && new_position >= b.position_upper[d]);
-    if (within(new_position, b.position_lower[d], b.position_upper[d])) {
-      grad_joint[d] += grad_next[d];
-      grad_joint[dof_ + d] += grad_next[d] * h;
-    }
-    if (!stopped && within(raw_velocity, b.velocity_lower[d], b.velocity_upper[d])) {
-      grad_joint[dof_ + d] += grad_next[dof_ + d];
-      grad_acceleration[d] += grad_next[dof_ + d] * h;
-    }
+    std::array<double, 3> grad{};
+    equations::pullback<3>(
+        [&](const auto& x) {
+          return equations::integrate_joint(h, x[0], x[1], x[2], b.position_lower[d], b.position_upper[d],
+                                            b.velocity_lower[d], b.velocity_upper[d]);
+        },
+        {acceleration[d], joint[d], joint[dof_ + d]}, grad_next + d, dof_, grad);
+    grad_acceleration[d] += grad[0];
+    grad_joint[d] += grad[1];
+    grad_joint[dof_ + d] += grad[2];
   }
 }
 

@@ -136,7 +136,31 @@ std::pair<torch::Tensor, torch::Tensor> senses(const torch::Tensor& cartesian, c
   return {out[0], out[1]};
 }
 
+namespace {
+// The tensor whose adjacent column blocks `parts` are, in order and covering it whole (zero-width parts aside),
+// or an undefined tensor. The fused step hands its whole observation to `observe` as such views.
+torch::Tensor tiled_whole(const std::vector<torch::Tensor>& parts) {
+  torch::Tensor whole;
+  int64_t column = 0;
+  for (const auto& part : parts) {
+    if (!part.defined() || part.dim() != 2) return {};
+    if (part.size(1) == 0) continue;
+    if (!part.is_view()) return {};
+    if (!whole.defined()) {
+      whole = part._base();
+      if (whole.dim() != 2 || !whole.is_contiguous()) return {};
+    }
+    if (!part._base().is_same(whole) || part.size(0) != whole.size(0) || part.stride(0) != whole.stride(0) ||
+        part.stride(1) != 1 || part.storage_offset() != whole.storage_offset() + column)
+      return {};
+    column += part.size(1);
+  }
+  return whole.defined() && column == whole.size(1) ? whole : torch::Tensor();
+}
+}  // namespace
+
 torch::Tensor concat_columns(const std::vector<torch::Tensor>& parts) {
+  if (auto whole = tiled_whole(parts); whole.defined()) return whole;  // already one tensor: no copy, no node
   bool fused = !parts.empty();
   for (const auto& part : parts)
     fused = fused && part.dim() == 2 && part.device().is_cpu() && part.scalar_type() == parts[0].scalar_type() &&

@@ -28,6 +28,7 @@ std::pair<torch::Tensor, torch::Tensor> senses(const torch::Tensor& cartesian, c
                                                const SensesOptions& options);
 
 // torch::cat(parts, 1) of 2-D tensors as one autograd node whose backward copies each part's columns out once.
+// Parts that are already the adjacent column views of one tensor, in order and covering it, give that tensor.
 torch::Tensor concat_columns(const std::vector<torch::Tensor>& parts);
 
 }  // namespace motornet::fused

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <typeinfo>
 
 #include "../fused/builtin_kernels.h"
 #include "../fused/tensor_values.h"
@@ -32,7 +31,6 @@ torch::Tensor ConstantMomentGeometryImpl::forward(const torch::Tensor& joint_sta
 }
 
 std::shared_ptr<const fused::GeometryKernel> ConstantMomentGeometryImpl::fused_kernel() const {
-  if (typeid(*this) != typeid(ConstantMomentGeometryImpl)) return nullptr;
   return fused::make_constant_moment_geometry_kernel(fused::rows(moments_));
 }
 

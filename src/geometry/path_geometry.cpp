@@ -3,14 +3,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <typeinfo>
 
-#include "../fused/builtin_kernels.h"
 #include "../fused/tensor_values.h"
 #include "../replace_buffer.h"
 #include "motornet/error.h"
-#include "motornet/skeletons/point_mass.h"
-#include "motornet/skeletons/two_dof_arm.h"
 
 namespace motornet {
 
@@ -88,11 +84,7 @@ torch::Tensor PathGeometryImpl::forward(const torch::Tensor& joint_state) const 
 }
 
 std::shared_ptr<const fused::GeometryKernel> PathGeometryImpl::fused_kernel() const {
-  // Fused on the built-in point mass and two-joint arm, whose path points move rigidly with their bodies; other
-  // skeletons (and subclasses of these) step op by op.
-  if (typeid(*this) != typeid(PathGeometryImpl)) return nullptr;
-  const bool point_mass = typeid(*skeleton_) == typeid(PointMassImpl), arm = typeid(*skeleton_) == typeid(TwoDofArmImpl);
-  if (!point_mass && !arm) return nullptr;
+  // The skeleton knows how its path points move: it makes the kernel (or has none, and the paths go op by op).
   fused::MusclePaths paths;
   paths.n_muscles = n_muscles_;
   paths.coordinates = fused::rows(coordinates_.t());
@@ -100,9 +92,7 @@ std::shared_ptr<const fused::GeometryKernel> PathGeometryImpl::fused_kernel() co
   paths.body.assign(bodies.data_ptr<int64_t>(), bodies.data_ptr<int64_t>() + bodies.numel());
   paths.segment_start.assign(starts.data_ptr<int64_t>(), starts.data_ptr<int64_t>() + starts.numel());
   paths.segment_muscle = segment_owner_;
-  if (point_mass) return fused::make_point_mass_path_kernel(skeleton_->space_dim(), std::move(paths));
-  return fused::make_two_dof_arm_path_kernel(static_cast<const TwoDofArmImpl&>(*skeleton_).options().l1(),
-                                             std::move(paths));
+  return skeleton_->fused_path_kernel(paths);
 }
 
 }  // namespace motornet

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <typeinfo>
 
 #include "../fused/builtin_kernels.h"
 #include "../fused/tensor_values.h"
@@ -50,7 +49,6 @@ torch::Tensor PolynomialGeometryImpl::forward(const torch::Tensor& joint_state) 
 }
 
 std::shared_ptr<const fused::GeometryKernel> PolynomialGeometryImpl::fused_kernel() const {
-  if (typeid(*this) != typeid(PolynomialGeometryImpl)) return nullptr;
   return fused::make_polynomial_geometry_kernel(fused::values(a0_), fused::rows(a1_), fused::rows(a2_),
                                                 fused::values(angle_offset_));
 }

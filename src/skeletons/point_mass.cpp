@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
-#include <typeinfo>
 
 #include "../fused/builtin_kernels.h"
+#include "motornet/body/equations/point_mass.h"
+#include "motornet/body/equations/pullback.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -17,6 +20,50 @@ JointBounds default_bounds(int64_t space_dim) {
   return {std::vector<double>(n, -1.0), std::vector<double>(n, 1.0), std::vector<double>(n, -1000.0),
           std::vector<double>(n, 1000.0)};
 }
+
+// The fused kernel: PointMass's equations per dof, their derivatives by pullback (body/equations/pullback.h).
+class PointMassKernel final : public fused::SkeletonKernel {
+ public:
+  PointMassKernel(int64_t space_dim, double mass, fused::SkeletonBounds bounds)
+      : SkeletonKernel(space_dim, space_dim, std::move(bounds)), mass_(mass) {}
+
+  void ode(const double* torque, const double* joint, const double* endpoint_load,
+           double* acceleration) const override {
+    using equations::PointMass;
+    for (int64_t d = 0; d < dof(); ++d)
+      acceleration[d] = endpoint_load ? PointMass::acceleration(mass_, torque[d], endpoint_load[d])
+                                      : PointMass::acceleration(mass_, torque[d]);
+  }
+  void ode_vjp(const double* torque, const double* joint, const double* endpoint_load,
+               const double* grad_acceleration, double* grad_torque, double* grad_joint,
+               double* grad_endpoint_load) const override {
+    using equations::PointMass;
+    for (int64_t d = 0; d < dof(); ++d) {
+      if (endpoint_load) {
+        std::array<double, 2> grad{};
+        equations::pullback<2>([&](const auto& x) { return std::array{PointMass::acceleration(mass_, x[0], x[1])}; },
+                               {torque[d], endpoint_load[d]}, grad_acceleration + d, 1, grad);
+        grad_torque[d] += grad[0];
+        grad_endpoint_load[d] += grad[1];
+      } else {
+        std::array<double, 1> grad{};
+        equations::pullback<1>([&](const auto& x) { return std::array{PointMass::acceleration(mass_, x[0])}; },
+                               {torque[d]}, grad_acceleration + d, 1, grad);
+        grad_torque[d] += grad[0];
+      }
+    }
+  }
+  // The cartesian state is the joint state.
+  void to_cartesian(const double* joint, double* cartesian) const override {
+    std::copy(joint, joint + 2 * dof(), cartesian);
+  }
+  void to_cartesian_vjp(const double* joint, const double* grad_cartesian, double* grad_joint) const override {
+    for (int64_t i = 0; i < 2 * dof(); ++i) grad_joint[i] += grad_cartesian[i];
+  }
+
+ private:
+  double mass_;
+};
 
 const PointMassOptions& validated(const PointMassOptions& options) {
   require(options.space_dim() >= 1, "space_dim", fmt::format("must be at least 1, got {}", options.space_dim()));
@@ -33,8 +80,9 @@ PointMassImpl::PointMassImpl(PointMassOptions options)
 
 torch::Tensor PointMassImpl::ode(const torch::Tensor& generalized_force, const torch::Tensor& joint_state,
                                  const torch::Tensor& endpoint_load) const {
-  if (!endpoint_load.defined()) return generalized_force / options_.mass();
-  return (generalized_force + endpoint_load) / options_.mass();
+  using equations::PointMass;
+  if (!endpoint_load.defined()) return PointMass::acceleration(options_.mass(), generalized_force);
+  return PointMass::acceleration(options_.mass(), generalized_force, endpoint_load);
 }
 
 PathPoints PointMassImpl::path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
@@ -59,8 +107,11 @@ std::optional<bool> PointMassImpl::can_reach(const std::vector<double>& point) c
 }
 
 std::shared_ptr<const fused::SkeletonKernel> PointMassImpl::fused_kernel() const {
-  if (typeid(*this) != typeid(PointMassImpl)) return nullptr;
-  return fused::make_point_mass_kernel(space_dim(), options_.mass(), fused_bounds());
+  return std::make_shared<PointMassKernel>(space_dim(), options_.mass(), fused_bounds());
+}
+
+std::shared_ptr<const fused::GeometryKernel> PointMassImpl::fused_path_kernel(const fused::MusclePaths& paths) const {
+  return fused::make_point_mass_path_kernel(space_dim(), paths);
 }
 
 }  // namespace motornet

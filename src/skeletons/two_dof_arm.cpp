@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cmath>
-#include <typeinfo>
+#include <optional>
 
 #include "../fused/builtin_kernels.h"
+#include "motornet/body/equations/pullback.h"
+#include "motornet/body/equations/two_dof_arm.h"
 #include "motornet/error.h"
 
 namespace motornet {
@@ -29,6 +33,77 @@ const TwoDofArmOptions& validated(const TwoDofArmOptions& o) {
   return o;
 }
 
+// The columns of a [B, N] tensor.
+template <size_t N>
+std::array<torch::Tensor, N> columns(const torch::Tensor& x) {
+  std::array<torch::Tensor, N> out;
+  for (size_t i = 0; i < N; ++i) out[i] = x.select(1, static_cast<int64_t>(i));
+  return out;
+}
+
+// The fused kernel: TwoDofArm's equations on one row, their derivatives by pullback (body/equations/pullback.h).
+class TwoDofArmKernel final : public fused::SkeletonKernel {
+  using Arm = equations::TwoDofArm;
+
+ public:
+  TwoDofArmKernel(TwoDofArmOptions options, fused::SkeletonBounds bounds)
+      : SkeletonKernel(/*dof=*/2, /*space_dim=*/2, std::move(bounds)), o_(options) {}
+
+  void ode(const double* torque, const double* joint, const double* endpoint_load,
+           double* acceleration) const override {
+    const std::array<double, 2> load = endpoint_load ? std::array{endpoint_load[0], endpoint_load[1]} : std::array{0.0, 0.0};
+    const auto acc = Arm::acceleration(o_, {torque[0], torque[1]}, {joint[0], joint[1], joint[2], joint[3]},
+                                       endpoint_load ? &load : nullptr);
+    acceleration[0] = acc[0];
+    acceleration[1] = acc[1];
+  }
+  void ode_vjp(const double* torque, const double* joint, const double* endpoint_load,
+               const double* grad_acceleration, double* grad_torque, double* grad_joint,
+               double* grad_endpoint_load) const override {
+    // Inputs: torque (2), joint (4) and, when there is one, the endpoint load (2).
+    auto accumulate = [&](const auto& grad) {
+      for (int i = 0; i < 2; ++i) grad_torque[i] += grad[i];
+      for (int i = 0; i < 4; ++i) grad_joint[i] += grad[2 + i];
+    };
+    if (endpoint_load) {
+      std::array<double, 8> grad{};
+      equations::pullback<8>(
+          [&](const auto& x) {
+            const std::array load{x[6], x[7]};
+            return Arm::acceleration(o_, {x[0], x[1]}, {x[2], x[3], x[4], x[5]}, &load);
+          },
+          {torque[0], torque[1], joint[0], joint[1], joint[2], joint[3], endpoint_load[0], endpoint_load[1]},
+          grad_acceleration, 1, grad);
+      accumulate(grad);
+      grad_endpoint_load[0] += grad[6];
+      grad_endpoint_load[1] += grad[7];
+    } else {
+      std::array<double, 6> grad{};
+      equations::pullback<6>(
+          [&](const auto& x) {
+            using T = std::decay_t<decltype(x[0])>;
+            return Arm::acceleration(o_, {x[0], x[1]}, {x[2], x[3], x[4], x[5]},
+                                     static_cast<const std::array<T, 2>*>(nullptr));
+          },
+          {torque[0], torque[1], joint[0], joint[1], joint[2], joint[3]}, grad_acceleration, 1, grad);
+      accumulate(grad);
+    }
+  }
+  void to_cartesian(const double* joint, double* cartesian) const override {
+    const auto c = Arm::cartesian(o_, std::array{joint[0], joint[1], joint[2], joint[3]});
+    std::copy(c.begin(), c.end(), cartesian);
+  }
+  void to_cartesian_vjp(const double* joint, const double* grad_cartesian, double* grad_joint) const override {
+    std::array<double, 4> grad{};
+    equations::pullback<4>([&](const auto& x) { return Arm::cartesian(o_, x); },
+                           {joint[0], joint[1], joint[2], joint[3]}, grad_cartesian, 1, grad);
+    for (int i = 0; i < 4; ++i) grad_joint[i] += grad[i];
+  }
+
+ private:
+  TwoDofArmOptions o_;
+};
+
 // Rotation of local coordinates (cx, cy) [N] by angles [B, 1] and its derivative with respect to the angle.
 struct Rotated {
   torch::Tensor x, y, dx, dy;  // [B, N]
@@ -47,47 +122,16 @@ TwoDofArmImpl::TwoDofArmImpl(TwoDofArmOptions options)
 
 torch::Tensor TwoDofArmImpl::ode(const torch::Tensor& generalized_force, const torch::Tensor& joint_state,
                                  const torch::Tensor& endpoint_load) const {
-  // SPEC §3.2: acc = M(q)^-1 (tau + J^T F - c(q, q')).
-  const auto& o = options_;
-  auto q1 = joint_state.select(1, 0), q2 = joint_state.select(1, 1);
-  auto v1 = joint_state.select(1, 2), v2 = joint_state.select(1, 3);
-  const double inertia_11 = o.m1() * o.l1g() * o.l1g() + o.i1() + o.m2() * (o.l2g() * o.l2g() + o.l1() * o.l1()) + o.i2();
-  const double inertia_12 = o.m2() * o.l2g() * o.l2g() + o.i2();
-  const double coupling = o.m2() * o.l1() * o.l2g();
-  auto c2 = torch::cos(q2), s2 = torch::sin(q2);
-  auto mass_11 = inertia_11 + 2.0 * coupling * c2;
-  auto mass_12 = inertia_12 + coupling * c2;
-  const double mass_22 = inertia_12;
-
-  auto velocity_term_1 = -coupling * s2 * (2.0 * v1 + v2) * v2 + o.viscosity() * v1;
-  auto velocity_term_2 = coupling * s2 * v1 * v1 + o.viscosity() * v2;
-
-  auto rhs_1 = generalized_force.select(1, 0) - velocity_term_1;
-  auto rhs_2 = generalized_force.select(1, 1) - velocity_term_2;
-  if (endpoint_load.defined()) {  // J^T F
-    auto s1 = torch::sin(q1), c1 = torch::cos(q1);
-    auto s12 = torch::sin(q1 + q2), c12 = torch::cos(q1 + q2);
-    auto fx = endpoint_load.select(1, 0), fy = endpoint_load.select(1, 1);
-    rhs_1 = rhs_1 + (-o.l1() * s1 - o.l2() * s12) * fx + (o.l1() * c1 + o.l2() * c12) * fy;
-    rhs_2 = rhs_2 - o.l2() * s12 * fx + o.l2() * c12 * fy;
-  }
-  auto determinant = mass_11 * mass_22 - mass_12 * mass_12;
-  auto acceleration_1 = (mass_22 * rhs_1 - mass_12 * rhs_2) / determinant;
-  auto acceleration_2 = (mass_11 * rhs_2 - mass_12 * rhs_1) / determinant;
-  return torch::stack({acceleration_1, acceleration_2}, 1);
+  const auto joint = columns<4>(joint_state);
+  const auto load = endpoint_load.defined() ? std::optional(columns<2>(endpoint_load)) : std::nullopt;
+  const auto acceleration = equations::TwoDofArm::acceleration(options_, columns<2>(generalized_force), joint,
+                                                               load ? &*load : nullptr);
+  return torch::stack({acceleration[0], acceleration[1]}, 1);
 }
 
 torch::Tensor TwoDofArmImpl::joint_to_cartesian(const torch::Tensor& joint_state) const {
-  const auto& o = options_;
-  auto q1 = joint_state.select(1, 0), q2 = joint_state.select(1, 1);
-  auto v1 = joint_state.select(1, 2), v2 = joint_state.select(1, 3);
-  auto s1 = torch::sin(q1), c1 = torch::cos(q1);
-  auto s12 = torch::sin(q1 + q2), c12 = torch::cos(q1 + q2);
-  auto x = o.l1() * c1 + o.l2() * c12;
-  auto y = o.l1() * s1 + o.l2() * s12;
-  auto vx = (-o.l1() * s1 - o.l2() * s12) * v1 - o.l2() * s12 * v2;
-  auto vy = (o.l1() * c1 + o.l2() * c12) * v1 + o.l2() * c12 * v2;
-  return torch::stack({x, y, vx, vy}, 1);
+  const auto c = equations::TwoDofArm::cartesian(options_, columns<4>(joint_state));
+  return torch::stack({c[0], c[1], c[2], c[3]}, 1);
 }
 
 PathPoints TwoDofArmImpl::path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
@@ -144,10 +188,11 @@ std::optional<bool> TwoDofArmImpl::can_reach(const std::vector<double>& point) c
 }
 
 std::shared_ptr<const fused::SkeletonKernel> TwoDofArmImpl::fused_kernel() const {
-  if (typeid(*this) != typeid(TwoDofArmImpl)) return nullptr;
-  const auto& o = options_;
-  return fused::make_two_dof_arm_kernel({o.m1(), o.m2(), o.l1(), o.l2(), o.l1g(), o.l2g(), o.i1(), o.i2(), o.viscosity()},
-                                        fused_bounds());
+  return std::make_shared<TwoDofArmKernel>(options_, fused_bounds());
+}
+
+std::shared_ptr<const fused::GeometryKernel> TwoDofArmImpl::fused_path_kernel(const fused::MusclePaths& paths) const {
+  return fused::make_two_dof_arm_path_kernel(options_.l1(), paths);
 }
 
 }  // namespace motornet

@@ -93,4 +93,12 @@ class GeometryKernel {
   virtual void forward_vjp(const double* joint, const double* grad_geometry, double* grad_joint) const = 0;
 };
 
+// Straight muscle paths between points fixed on the bodies of a skeleton (PathGeometry's layout).
+struct MusclePaths {
+  int64_t n_muscles = 0;
+  std::vector<std::vector<double>> coordinates;  // [N][S], in each point's body frame
+  std::vector<int64_t> body;                     // [N]
+  std::vector<int64_t> segment_start;            // segment k joins points start and start + 1
+  std::vector<int64_t> segment_muscle;           // the muscle each segment belongs to
+};
 }  // namespace motornet::fused

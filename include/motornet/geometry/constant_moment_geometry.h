@@ -13,8 +13,9 @@ class ConstantMomentGeometryImpl : public GeometryImpl {
 
   std::string type_name() const override { return "ConstantMomentGeometry"; }
   int64_t n_muscles() const override { return static_cast<int64_t>(moment_rows_[0].size()); }
-  torch::Tensor forward(const torch::Tensor& joint_state) const override;
-  std::shared_ptr<const fused::GeometryKernel> fused_kernel() const override;
+  // final: the fused kernel computes this same geometry, so a subclass cannot change it under the kernel.
+  torch::Tensor forward(const torch::Tensor& joint_state) const final;
+  std::shared_ptr<const fused::GeometryKernel> fused_kernel() const final;
 
  protected:
   void materialize() override;

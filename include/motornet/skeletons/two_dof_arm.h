@@ -24,13 +24,15 @@ class TwoDofArmImpl : public SkeletonImpl {
   explicit TwoDofArmImpl(TwoDofArmOptions options = {});
 
   std::string type_name() const override { return "TwoDofArm"; }
+  // The equations (final: the fused kernels run these same equations, body/equations/two_dof_arm.h).
   torch::Tensor ode(const torch::Tensor& generalized_force, const torch::Tensor& joint_state,
-                    const torch::Tensor& endpoint_load) const override;
-  torch::Tensor joint_to_cartesian(const torch::Tensor& joint_state) const override;
+                    const torch::Tensor& endpoint_load) const final;
+  torch::Tensor joint_to_cartesian(const torch::Tensor& joint_state) const final;
   PathPoints path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
-                         const torch::Tensor& coordinates) const override;
+                         const torch::Tensor& coordinates) const final;
   std::optional<bool> can_reach(const std::vector<double>& point) const override;
-  std::shared_ptr<const fused::SkeletonKernel> fused_kernel() const override;
+  std::shared_ptr<const fused::SkeletonKernel> fused_kernel() const final;
+  std::shared_ptr<const fused::GeometryKernel> fused_path_kernel(const fused::MusclePaths& paths) const final;
 
   const TwoDofArmOptions& options() const { return options_; }
 

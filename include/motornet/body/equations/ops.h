@@ -60,6 +60,7 @@ inline torch::Tensor where(const torch::Tensor& condition, double a, const torch
   return at::where(condition, at::scalar_tensor(a, b.options()), b);
 }
 inline bool logical_or(bool a, bool b) { return a || b; }
+inline bool logical_and(bool a, bool b) { return a && b; }
 
 inline double exp(double x) { return std::exp(x); }
 inline double sqrt(double x) { return std::sqrt(x); }
