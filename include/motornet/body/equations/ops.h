@@ -62,11 +62,28 @@ inline torch::Tensor where(const torch::Tensor& condition, double a, const torch
 inline bool logical_or(bool a, bool b) { return a || b; }
 inline bool logical_and(bool a, bool b) { return a && b; }
 
-inline double exp(double x) { return std::exp(x); }
-inline double sqrt(double x) { return std::sqrt(x); }
-inline double log(double x) { return std::log(x); }
-inline double sin(double x) { return std::sin(x); }
-inline double cos(double x) { return std::cos(x); }
+// (Templates, so that where the C library's ::exp is visible too, as in user code with `using namespace`, it is
+// preferred without ambiguity: it is the same function.)
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T exp(T x) {
+  return std::exp(x);
+}
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T sqrt(T x) {
+  return std::sqrt(x);
+}
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T log(T x) {
+  return std::log(x);
+}
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T sin(T x) {
+  return std::sin(x);
+}
+template <class T, std::enable_if_t<std::is_floating_point_v<T>, int> = 0>
+T cos(T x) {
+  return std::cos(x);
+}
 
 // x², written as x * x on every path (the same rounding and gradient as the product).
 template <class T>
