@@ -230,9 +230,10 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
     proprio = std::move(sensed->proprioception);
     if (const auto& whole = sensed->observation; whole.defined()) {
       const int64_t I = task_inputs.size(1), S = effector_->space_dim();
-      sensed_inputs = whole.narrow(1, 0, I);
-      vision = whole.narrow(1, I, S);
-      proprio = whole.narrow(1, I + S, whole.size(1) - I - S);
+      auto blocks = whole.split_with_sizes({I, S, whole.size(1) - I - S}, 1);  // one op for the three views
+      sensed_inputs = std::move(blocks[0]);
+      vision = std::move(blocks[1]);
+      proprio = std::move(blocks[2]);
     }
   } else {
     state_ = effector_->step(state_, noisy, load);

@@ -60,7 +60,22 @@ class TwoDofArmKernel final : public fused::SkeletonKernel {
   void ode_vjp(const double* torque, const double* joint, const double* endpoint_load,
                const double* grad_acceleration, double* grad_torque, double* grad_joint,
                double* grad_endpoint_load) const override {
-    // Inputs: torque (2), joint (4) and, when there is one, the endpoint load (2).
+    acceleration_vjp(o_, torque, joint, endpoint_load, grad_acceleration, grad_torque, grad_joint, grad_endpoint_load);
+  }
+  void to_cartesian(const double* joint, double* cartesian) const override {
+    const auto c = Arm::cartesian(o_, std::array{joint[0], joint[1], joint[2], joint[3]});
+    std::copy(c.begin(), c.end(), cartesian);
+  }
+  void to_cartesian_vjp(const double* joint, const double* grad_cartesian, double* grad_joint) const override {
+    cartesian_vjp(o_, joint, grad_cartesian, grad_joint);
+  }
+
+ private:
+  // Inputs: torque (2), joint (4) and, when there is one, the endpoint load (2).
+  MOTORNET_KERNEL_LOOP static void acceleration_vjp(const TwoDofArmOptions& o, const double* torque,
+                                                    const double* joint, const double* endpoint_load,
+                                                    const double* grad_acceleration, double* grad_torque,
+                                                    double* grad_joint, double* grad_endpoint_load) {
     auto accumulate = [&](const auto& grad) {
       for (int i = 0; i < 2; ++i) grad_torque[i] += grad[i];
       for (int i = 0; i < 4; ++i) grad_joint[i] += grad[2 + i];
@@ -70,7 +85,7 @@ class TwoDofArmKernel final : public fused::SkeletonKernel {
       equations::pullback<8>(
           [&](const auto& x) {
             const std::array load{x[6], x[7]};
-            return Arm::acceleration(o_, {x[0], x[1]}, {x[2], x[3], x[4], x[5]}, &load);
+            return Arm::acceleration(o, {x[0], x[1]}, {x[2], x[3], x[4], x[5]}, &load);
           },
           {torque[0], torque[1], joint[0], joint[1], joint[2], joint[3], endpoint_load[0], endpoint_load[1]},
           grad_acceleration, 1, grad);
@@ -82,25 +97,21 @@ class TwoDofArmKernel final : public fused::SkeletonKernel {
       equations::pullback<6>(
           [&](const auto& x) {
             using T = std::decay_t<decltype(x[0])>;
-            return Arm::acceleration(o_, {x[0], x[1]}, {x[2], x[3], x[4], x[5]},
+            return Arm::acceleration(o, {x[0], x[1]}, {x[2], x[3], x[4], x[5]},
                                      static_cast<const std::array<T, 2>*>(nullptr));
           },
           {torque[0], torque[1], joint[0], joint[1], joint[2], joint[3]}, grad_acceleration, 1, grad);
       accumulate(grad);
     }
   }
-  void to_cartesian(const double* joint, double* cartesian) const override {
-    const auto c = Arm::cartesian(o_, std::array{joint[0], joint[1], joint[2], joint[3]});
-    std::copy(c.begin(), c.end(), cartesian);
-  }
-  void to_cartesian_vjp(const double* joint, const double* grad_cartesian, double* grad_joint) const override {
+  MOTORNET_KERNEL_LOOP static void cartesian_vjp(const TwoDofArmOptions& o, const double* joint,
+                                                 const double* grad_cartesian, double* grad_joint) {
     std::array<double, 4> grad{};
-    equations::pullback<4>([&](const auto& x) { return Arm::cartesian(o_, x); },
+    equations::pullback<4>([&](const auto& x) { return Arm::cartesian(o, x); },
                            {joint[0], joint[1], joint[2], joint[3]}, grad_cartesian, 1, grad);
     for (int i = 0; i < 4; ++i) grad_joint[i] += grad[i];
   }
 
- private:
   TwoDofArmOptions o_;
 };
 

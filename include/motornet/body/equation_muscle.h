@@ -118,71 +118,22 @@ class EquationMuscleKernel final : public fused::MuscleKernel {
         muscles_(std::move(muscles)) {}
 
   void ode(const double* excitation, const double* state, double* derivative) const override {
-    const int64_t M = n_muscles();
-    for (int64_t m = 0; m < M; ++m) {
-      const auto rates = Equations::ode(muscles_[m], excitation[m], gather<NO>(Equations::kOdeReads, state, m));
-      for (size_t r = 0; r < ND; ++r) derivative[r * M + m] = rates[r];
-    }
+    ode_rows(muscles_.data(), n_muscles(), excitation, state, derivative);
   }
-
   void ode_vjp(const double* excitation, const double* state, const double* grad_derivative,
                double* grad_excitation, double* grad_state) const override {
-    constexpr int N = 1 + NO;  // the excitation, then the rows read
-    const int64_t M = n_muscles();
-    for (int64_t m = 0; m < M; ++m) {
-      std::array<double, N> x;
-      x[0] = excitation[m];
-      const auto rows = gather<NO>(Equations::kOdeReads, state, m);
-      std::copy(rows.begin(), rows.end(), x.begin() + 1);
-      std::array<double, N> grad{};
-      const auto& p = muscles_[m];
-      equations::pullback<N>(
-          [&](const auto& in) { return Equations::ode(p, in[0], equations::slice<NO, 1>(in)); }, x,
-          grad_derivative + m, M, grad);
-      grad_excitation[m] += grad[0];
-      for (size_t i = 0; i < NO; ++i) grad_state[Equations::kOdeReads[i] * M + m] += grad[1 + i];
-    }
+    ode_vjp_rows(muscles_.data(), n_muscles(), excitation, state, grad_derivative, grad_excitation, grad_state);
   }
-
   void integrate(double h, const double* derivative, const double* state, const double* geometry,
                  double* next) const override {
-    const int64_t M = n_muscles();
-    for (int64_t m = 0; m < M; ++m) {
-      const auto rows = Equations::integrate(muscles_[m], h, column<ND>(derivative, m),
-                                             gather<NI>(Equations::kIntegrateReads, state, m), geometry[m],
-                                             geometry[M + m]);
-      for (size_t r = 0; r < K; ++r) next[r * M + m] = rows[r];
-    }
+    integrate_rows(muscles_.data(), n_muscles(), h, derivative, state, geometry, next);
   }
-
   void integrate_vjp(double h, const double* derivative, const double* state, const double* geometry,
                      const double* grad_next, double* grad_derivative, double* grad_state,
                      double* grad_geometry) const override {
-    constexpr int N = ND + NI + 2;  // derivative rows, state rows read, musculotendon length and velocity
-    const int64_t M = n_muscles();
-    for (int64_t m = 0; m < M; ++m) {
-      std::array<double, N> x;
-      const auto rates = column<ND>(derivative, m);
-      const auto rows = gather<NI>(Equations::kIntegrateReads, state, m);
-      std::copy(rates.begin(), rates.end(), x.begin());
-      std::copy(rows.begin(), rows.end(), x.begin() + ND);
-      x[ND + NI] = geometry[m];
-      x[ND + NI + 1] = geometry[M + m];
-      std::array<double, N> grad{};
-      const auto& p = muscles_[m];
-      equations::pullback<N>(
-          [&](const auto& in) {
-            return Equations::integrate(p, h, equations::slice<ND, 0>(in), equations::slice<NI, ND>(in), in[ND + NI],
-                                        in[ND + NI + 1]);
-          },
-          x, grad_next + m, M, grad);
-      for (size_t r = 0; r < ND; ++r) grad_derivative[r * M + m] += grad[r];
-      for (size_t i = 0; i < NI; ++i) grad_state[Equations::kIntegrateReads[i] * M + m] += grad[ND + i];
-      grad_geometry[m] += grad[ND + NI];
-      grad_geometry[M + m] += grad[ND + NI + 1];
-    }
+    integrate_vjp_rows(muscles_.data(), n_muscles(), h, derivative, state, geometry, grad_next, grad_derivative,
+                       grad_state, grad_geometry);
   }
-
   void initial_state(double h, const double* geometry, double* state) const override {
     const int64_t M = n_muscles();
     for (int64_t m = 0; m < M; ++m) {
@@ -197,17 +148,80 @@ class EquationMuscleKernel final : public fused::MuscleKernel {
     for (const auto& p : muscles) values.push_back(p.activation.min_activation);
     return values;
   }
+  // The loops over the muscles of one row (static: multiversioned, see MOTORNET_KERNEL_LOOP).
+  MOTORNET_KERNEL_LOOP static void ode_rows(const Parameters* muscles, int64_t M, const double* excitation,
+                                            const double* state, double* derivative) {
+    for (int64_t m = 0; m < M; ++m) {
+      const auto rates = Equations::ode(muscles[m], excitation[m], gather<NO>(Equations::kOdeReads, state, M, m));
+      for (size_t r = 0; r < ND; ++r) derivative[r * M + m] = rates[r];
+    }
+  }
+
+  MOTORNET_KERNEL_LOOP static void ode_vjp_rows(const Parameters* muscles, int64_t M, const double* excitation,
+                                                const double* state, const double* grad_derivative,
+                                                double* grad_excitation, double* grad_state) {
+    constexpr int N = 1 + NO;  // the excitation, then the rows read
+    for (int64_t m = 0; m < M; ++m) {
+      std::array<double, N> x;
+      x[0] = excitation[m];
+      const auto rows = gather<NO>(Equations::kOdeReads, state, M, m);
+      std::copy(rows.begin(), rows.end(), x.begin() + 1);
+      std::array<double, N> grad{};
+      const auto& p = muscles[m];
+      equations::pullback<N>(
+          [&](const auto& in) { return Equations::ode(p, in[0], equations::slice<NO, 1>(in)); }, x,
+          grad_derivative + m, M, grad);
+      grad_excitation[m] += grad[0];
+      for (size_t i = 0; i < NO; ++i) grad_state[Equations::kOdeReads[i] * M + m] += grad[1 + i];
+    }
+  }
+
+  MOTORNET_KERNEL_LOOP static void integrate_rows(const Parameters* muscles, int64_t M, double h,
+                                                  const double* derivative, const double* state,
+                                                  const double* geometry, double* next) {
+    for (int64_t m = 0; m < M; ++m) {
+      const auto rows = Equations::integrate(muscles[m], h, gather<ND>(kFirstRows, derivative, M, m),
+                                             gather<NI>(Equations::kIntegrateReads, state, M, m), geometry[m],
+                                             geometry[M + m]);
+      for (size_t r = 0; r < K; ++r) next[r * M + m] = rows[r];
+    }
+  }
+
+  MOTORNET_KERNEL_LOOP static void integrate_vjp_rows(const Parameters* muscles, int64_t M, double h,
+                                                      const double* derivative, const double* state,
+                                                      const double* geometry, const double* grad_next,
+                                                      double* grad_derivative, double* grad_state,
+                                                      double* grad_geometry) {
+    constexpr int N = ND + NI + 2;  // derivative rows, state rows read, musculotendon length and velocity
+    for (int64_t m = 0; m < M; ++m) {
+      std::array<double, N> x;
+      const auto rates = gather<ND>(kFirstRows, derivative, M, m);
+      const auto rows = gather<NI>(Equations::kIntegrateReads, state, M, m);
+      std::copy(rates.begin(), rates.end(), x.begin());
+      std::copy(rows.begin(), rows.end(), x.begin() + ND);
+      x[ND + NI] = geometry[m];
+      x[ND + NI + 1] = geometry[M + m];
+      std::array<double, N> grad{};
+      const auto& p = muscles[m];
+      equations::pullback<N>(
+          [&](const auto& in) {
+            return Equations::integrate(p, h, equations::slice<ND, 0>(in), equations::slice<NI, ND>(in), in[ND + NI],
+                                        in[ND + NI + 1]);
+          },
+          x, grad_next + m, M, grad);
+      for (size_t r = 0; r < ND; ++r) grad_derivative[r * M + m] += grad[r];
+      for (size_t i = 0; i < NI; ++i) grad_state[Equations::kIntegrateReads[i] * M + m] += grad[ND + i];
+      grad_geometry[m] += grad[ND + NI];
+      grad_geometry[M + m] += grad[ND + NI + 1];
+    }
+  }
+
+  static constexpr std::array<int, 4> kFirstRows = {0, 1, 2, 3};
   // Muscle m's values of the given rows of a [rows*M] array.
   template <size_t Count, class Rows>
-  std::array<double, Count> gather(const Rows& which, const double* x, int64_t m) const {
+  static std::array<double, Count> gather(const Rows& which, const double* x, int64_t M, int64_t m) {
     std::array<double, Count> out;
-    for (size_t i = 0; i < Count; ++i) out[i] = x[which[i] * n_muscles() + m];
-    return out;
-  }
-  template <size_t Count>
-  std::array<double, Count> column(const double* x, int64_t m) const {
-    std::array<double, Count> out;
-    for (size_t i = 0; i < Count; ++i) out[i] = x[i * n_muscles() + m];
+    for (size_t i = 0; i < Count; ++i) out[i] = x[which[i] * M + m];
     return out;
   }
 
