@@ -13,9 +13,9 @@
 #include <optional>
 #include <string>
 
-#include "motornet/distributed.h"
-#include "motornet/error.h"
-#include "motornet/threads.h"
+#include "motornet/scale/distributed.h"
+#include "motornet/core/error.h"
+#include "motornet/core/threads.h"
 
 namespace motornet {
 

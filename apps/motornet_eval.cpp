@@ -10,8 +10,8 @@
 #include <filesystem>
 #include <iostream>
 
-#include "motornet/evaluation.h"
-#include "motornet/experiment.h"
+#include "motornet/train/evaluation.h"
+#include "motornet/train/experiment.h"
 #include "motornet/io/figures.h"
 #include "motornet/motornet.h"
 

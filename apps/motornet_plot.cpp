@@ -8,9 +8,9 @@
 #include <filesystem>
 #include <iostream>
 
-#include "motornet/effector_config.h"
-#include "motornet/error.h"
-#include "motornet/evaluation.h"
+#include "motornet/body/effector_config.h"
+#include "motornet/core/error.h"
+#include "motornet/train/evaluation.h"
 #include "motornet/io/figures.h"
 
 namespace fs = std::filesystem;

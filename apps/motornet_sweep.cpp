@@ -21,10 +21,10 @@
 #include "app_main.h"
 #include <fmt/format.h>
 
-#include "motornet/experiment.h"
+#include "motornet/train/experiment.h"
 #include "motornet/io/atomic_file.h"
-#include "motornet/launcher.h"
-#include "motornet/sweep.h"
+#include "motornet/scale/launcher.h"
+#include "motornet/scale/sweep.h"
 
 namespace fs = std::filesystem;
 using namespace motornet;

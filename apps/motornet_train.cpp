@@ -18,10 +18,10 @@
 #include <fstream>
 #include <iostream>
 
-#include "motornet/evaluation.h"
+#include "motornet/train/evaluation.h"
 #include "motornet/io/atomic_file.h"
 #include "motornet/io/figures.h"
-#include "motornet/launcher.h"
+#include "motornet/scale/launcher.h"
 #include "motornet/motornet.h"
 
 namespace fs = std::filesystem;

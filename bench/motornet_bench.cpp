@@ -22,7 +22,7 @@
 #include <iostream>
 
 #include "motornet/motornet.h"
-#include "motornet/threads.h"
+#include "motornet/core/threads.h"
 
 using namespace motornet;
 using Clock = std::chrono::steady_clock;

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "motornet/evaluation.h"
+#include "motornet/train/evaluation.h"
 #include "motornet/io/figures.h"
 #include "motornet/io/rollout_file.h"
 #include "motornet/motornet.h"

@@ -7,8 +7,8 @@
 
 #include <algorithm>
 
-#include "../src/policies/fused_gru_cell.h"
-#include "../src/policies/fused_sigmoid_linear.h"
+#include "control/policies/fused_gru_cell.h"
+#include "control/policies/fused_sigmoid_linear.h"
 #include "motornet/motornet.h"
 #include "test_support.h"
 

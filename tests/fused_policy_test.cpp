@@ -5,12 +5,12 @@
 #include <cmath>
 #include <limits>
 
-#include "../src/fused/senses.h"
-#include "../src/numeric/activations.h"
-#include "../src/numeric/row_major_gemm.h"
-#include "../src/policies/gru_policy_step.h"
-#include "motornet/error.h"
-#include "motornet/policies/recurrent_policy.h"
+#include "body/fused/senses.h"
+#include "control/numeric/activations.h"
+#include "control/numeric/row_major_gemm.h"
+#include "control/policies/gru_policy_step.h"
+#include "motornet/core/error.h"
+#include "motornet/control/policies/recurrent_policy.h"
 #include "test_support.h"
 
 namespace motornet {

@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "motornet/motornet.h"
-#include "motornet/sweep.h"
+#include "motornet/scale/sweep.h"
 #include "test_support.h"
 
 namespace motornet {

@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "motornet/error.h"
+#include "motornet/core/error.h"
 
 namespace motornet {
 

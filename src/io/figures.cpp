@@ -10,7 +10,7 @@
 #include <functional>
 #include <sstream>
 
-#include "motornet/error.h"
+#include "motornet/core/error.h"
 
 namespace motornet {
 

@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "motornet/error.h"
+#include "motornet/core/error.h"
 #include "motornet/io/atomic_file.h"
 
 namespace motornet {

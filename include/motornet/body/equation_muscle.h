@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "motornet/body/equations/pullback.h"
-#include "motornet/fused/kernels.h"
-#include "motornet/muscle.h"
+#include "motornet/body/fused/kernels.h"
+#include "motornet/body/muscle.h"
 
 namespace motornet {
 

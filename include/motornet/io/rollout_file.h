@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "motornet/episode.h"
+#include "motornet/control/episode.h"
 
 namespace motornet {
 

@@ -20,7 +20,7 @@
 #include <type_traits>
 
 #include "motornet/body/equations/dual.h"
-#include "motornet/error.h"
+#include "motornet/core/error.h"
 
 namespace motornet::equations {
 

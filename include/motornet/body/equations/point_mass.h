@@ -16,6 +16,12 @@ struct PointMass {
   static T acceleration(double mass, const T& generalized_force) {
     return generalized_force / mass;
   }
+  // A muscle path point's coordinate (SPEC §4.1): c on the world (on_mass 0) or c + p on the mass (on_mass 1);
+  // its Jacobian is on_mass times the identity.
+  template <class T, class Weight>
+  static T path_point(const Weight& coordinate, const Weight& on_mass, const T& position) {
+    return coordinate + position * on_mass;
+  }
 };
 
 }  // namespace motornet::equations

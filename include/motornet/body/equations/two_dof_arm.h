@@ -5,6 +5,7 @@
 
 #include <array>
 
+#include "motornet/body/equations/muscle_path.h"
 #include "motornet/body/equations/ops.h"
 
 namespace motornet::equations {
@@ -49,6 +50,25 @@ struct TwoDofArm {
     return {o.l1() * c1 + o.l2() * c12, o.l1() * s1 + o.l2() * s12,
             (-o.l1() * s1 - o.l2() * s12) * v1 - o.l2() * s12 * v2,
             (o.l1() * c1 + o.l2() * c12) * v1 + o.l2() * c12 * v2};
+  }
+
+  // A muscle path point (SPEC §4.1) at local coordinates (cx, cy) on the world, the upper arm (rotating by q1
+  // about the shoulder) or the forearm (rotating by q1 + q2 about the elbow, which the upper arm carries at l1):
+  // its world position and Jacobian. The body is given as 0/1 weights `on_upper_arm`, `on_forearm` (numbers for
+  // one point; on tensors, [N] columns for all points at once, with q1, q2 [B, 1]).
+  template <class T, class Weight, class Options>
+  static PathPoint<T, 2, 2> path_point(const Options& o, const Weight& on_upper_arm, const Weight& on_forearm,
+                                       const Weight& cx, const Weight& cy, const T& q1, const T& q2) {
+    auto on_world = 1.0 - on_upper_arm - on_forearm;
+    auto c1 = cos(q1), s1 = sin(q1), c12 = cos(q1 + q2), s12 = sin(q1 + q2);
+    auto upper_x = c1 * cx - s1 * cy, upper_y = s1 * cx + c1 * cy;  // (cx, cy) rotated by q1
+    auto fore_x = c12 * cx - s12 * cy, fore_y = s12 * cx + c12 * cy;  // by q1 + q2
+    auto elbow_x = o.l1() * c1, elbow_y = o.l1() * s1;
+    // d/dq of a rotated vector (x, y) is (-y, x); a forearm point also moves with the elbow under q1.
+    return {{on_world * cx + on_upper_arm * upper_x + on_forearm * (elbow_x + fore_x),
+             on_world * cy + on_upper_arm * upper_y + on_forearm * (elbow_y + fore_y)},
+            {{{on_upper_arm * -upper_y + on_forearm * (-elbow_y - fore_y), on_forearm * -fore_y},
+              {on_upper_arm * upper_x + on_forearm * (elbow_x + fore_x), on_forearm * fore_x}}}};
   }
 };
 

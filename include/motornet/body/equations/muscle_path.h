@@ -1,0 +1,54 @@
+#pragma once
+// PathGeometry (SPEC §4.1) over the number type (ops.h): a muscle runs straight between points fixed on the
+// bodies of a skeleton. The skeleton says where a point is and how it moves (its `path_point` equations); a
+// segment's length, lengthening velocity and moment arms follow from its two end points alone, whatever the
+// skeleton.
+
+#include <array>
+#include <cstddef>
+
+#include "motornet/body/equations/ops.h"
+
+namespace motornet::equations {
+
+// A path point in world coordinates: its position P [S] and Jacobian dP/dq [S][D] (row s: d P_s / d q).
+template <class T, size_t S, size_t D>
+struct PathPoint {
+  std::array<T, S> position;
+  std::array<std::array<T, D>, S> jacobian;
+};
+
+struct MusclePath {
+  // One segment from `start` to `end`, d = P_end - P_start: {|d|, d.(dJ q')/|d|, d.dJ_k/|d| for each dof k},
+  // with dJ = J_end - J_start (a moment arm is the length's derivative with respect to the joint angle).
+  template <class T, size_t S, size_t D>
+  static std::array<T, 2 + D> segment(const PathPoint<T, S, D>& start, const PathPoint<T, S, D>& end,
+                                      const std::array<T, D>& joint_velocity) {
+    std::array<T, S> delta;
+    std::array<std::array<T, D>, S> delta_jacobian;
+    T squared_length = 0.0;
+    for (size_t s = 0; s < S; ++s) {
+      delta[s] = end.position[s] - start.position[s];
+      for (size_t d = 0; d < D; ++d) delta_jacobian[s][d] = end.jacobian[s][d] - start.jacobian[s][d];
+      squared_length = squared_length + delta[s] * delta[s];
+    }
+    const T length = sqrt(squared_length);
+    std::array<T, 2 + D> geometry;
+    geometry[0] = length;
+    T lengthening = 0.0;
+    for (size_t s = 0; s < S; ++s) {
+      T point_velocity = 0.0;  // (dJ q')_s
+      for (size_t d = 0; d < D; ++d) point_velocity = point_velocity + delta_jacobian[s][d] * joint_velocity[d];
+      lengthening = lengthening + delta[s] * point_velocity;
+    }
+    geometry[1] = lengthening / length;
+    for (size_t d = 0; d < D; ++d) {
+      T moment = 0.0;
+      for (size_t s = 0; s < S; ++s) moment = moment + delta[s] * delta_jacobian[s][d];
+      geometry[2 + d] = moment / length;
+    }
+    return geometry;
+  }
+};
+
+}  // namespace motornet::equations

@@ -1,0 +1,128 @@
+#pragma once
+// Forces applied to the hand (endpoint loads) at every step of an episode: force fields, mechanical
+// perturbations and force channels. Each can be limited to a fraction of trials, to a time window, and to the
+// time after the go cue. Fields compute from the effector state at the start of the step.
+
+#include <torch/torch.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "motornet/body/effector.h"
+#include "motornet/env/trials.h"
+
+namespace motornet {
+
+struct ForceFieldOptions {
+  TORCH_ARG(std::string, name) = "";      // how it is reported in the step info (default: its type and index)
+  TORCH_ARG(double, fraction) = 1.0;      // fraction of trials it applies to (drawn per trial)
+  TORCH_ARG(double, start_time) = 0.0;    // s: active from this time ...
+  TORCH_ARG(double, end_time) = INFINITY;  // s: ... until before this time
+  TORCH_ARG(bool, off_before_go_cue) = false;
+};
+
+class ForceField {
+ public:
+  explicit ForceField(ForceFieldOptions options);
+  virtual ~ForceField() = default;
+
+  virtual std::string type_name() const = 0;
+  const ForceFieldOptions& options() const { return options_; }
+
+  // Per-trial draws (which trials it applies to; pulses also draw onset and direction).
+  virtual FieldTrials sample(int64_t batch_size, int64_t space_dim, double timestep, torch::Generator& generator) const;
+  // Force [B, S] at `step` (0-based: the step from state `step` to `step + 1`), zero where it does not apply.
+  torch::Tensor force(int64_t step, double timestep, const EffectorState& state, const Trials& trials,
+                      const FieldTrials& draws) const;
+
+ protected:
+  // The force where the field applies, before the trial, window and go-cue masks.
+  virtual torch::Tensor raw_force(int64_t step, double timestep, const EffectorState& state, const Trials& trials,
+                                  const FieldTrials& draws) const = 0;
+
+ private:
+  ForceFieldOptions options_;
+};
+
+// Curl field F = k [[0, 1], [-1, 0]] v on the hand velocity v: k > 0 pushes the hand to the right of its
+// motion (the force is the velocity turned 90° clockwise), k < 0 to the left (counter-clockwise). Planar only.
+class CurlField : public ForceField {
+ public:
+  CurlField(double strength, ForceFieldOptions options = {});
+  std::string type_name() const override { return "curl"; }
+
+ protected:
+  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials&, const FieldTrials&) const override;
+
+ private:
+  double strength_;  // N s/m
+};
+
+// Viscous field F = -b v.
+class ViscousField : public ForceField {
+ public:
+  ViscousField(double viscosity, ForceFieldOptions options = {});
+  std::string type_name() const override { return "viscous"; }
+
+ protected:
+  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials&, const FieldTrials&) const override;
+
+ private:
+  double viscosity_;  // N s/m
+};
+
+// A constant endpoint force [S] (N).
+class ConstantLoad : public ForceField {
+ public:
+  ConstantLoad(std::vector<double> force, ForceFieldOptions options = {});
+  std::string type_name() const override { return "constant"; }
+
+ protected:
+  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials&, const FieldTrials&) const override;
+
+ private:
+  std::vector<double> force_;
+};
+
+// Mechanical perturbation: a force pulse of `magnitude` N lasting `duration` s, starting at a random time in
+// [onset_earliest, onset_latest] s, in a direction drawn from `directions` (unit vectors [S] each).
+struct ForcePulseOptions {
+  TORCH_ARG(double, magnitude) = 10.0;
+  TORCH_ARG(double, duration) = 0.05;
+  TORCH_ARG(double, onset_earliest) = 0.1;
+  TORCH_ARG(double, onset_latest) = 0.3;
+  TORCH_ARG(std::vector<std::vector<double>>, directions) = {};
+};
+
+class ForcePulse : public ForceField {
+ public:
+  ForcePulse(ForcePulseOptions pulse, ForceFieldOptions options = {});
+  std::string type_name() const override { return "pulse"; }
+  FieldTrials sample(int64_t batch_size, int64_t space_dim, double timestep, torch::Generator& generator) const override;
+
+ protected:
+  torch::Tensor raw_force(int64_t step, double timestep, const EffectorState& state, const Trials&,
+                          const FieldTrials& draws) const override;
+
+ private:
+  ForcePulseOptions pulse_;
+};
+
+// Force channel (error clamp): a spring-damper wall F = -(K e + B e') on the hand's deviation e from the
+// straight line between start and target (the component of hand position perpendicular to it).
+class ForceChannel : public ForceField {
+ public:
+  ForceChannel(double stiffness, double damping, ForceFieldOptions options = {});
+  std::string type_name() const override { return "channel"; }
+
+ protected:
+  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials& trials,
+                          const FieldTrials&) const override;
+
+ private:
+  double stiffness_;  // N/m
+  double damping_;    // N s/m
+};
+
+}  // namespace motornet

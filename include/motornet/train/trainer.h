@@ -1,0 +1,160 @@
+#pragma once
+// Trainer: backpropagation through time over whole episodes. Each batch draws fresh trials from the
+// environment, rolls the policy out, computes the composite loss, backpropagates through the policy and the
+// body, clips the gradient norm and takes an optimizer step at the scheduled learning rate. With a run
+// directory it writes metrics.csv, atomic checkpoints (every `checkpoint_every` batches, at the end and when
+// stopped) and the TorchScript policy; `resume` continues a run exactly as if it had not stopped.
+//
+// Replicates: given K policies, the trainer trains K independent networks at once (replicate k with seed
+// `seed + k`: its own trials, noise, optimizer state, gradient clipping, metrics, checkpoint and policy.pt in
+// run_directory/replicate_kk/), all stepping through one vectorised rollout. Replicate k ends exactly where a
+// single run with seed `seed + k` ends, up to float round-off.
+//
+// Data-parallel: with a process group in the options, every rank runs its shard of the global batch (drawn
+// from the global seed, so the result does not depend on the number of processes), gradients are averaged by
+// one all-reduce per batch, and rank 0 alone writes files.
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "motornet/scale/distributed.h"
+#include "motornet/env/environment.h"
+#include "motornet/control/loss.h"
+#include "motornet/control/policy.h"
+
+namespace motornet {
+
+struct OptimizerOptions {
+  TORCH_ARG(std::string, type) = "adam";  // adam, adamw, sgd
+  TORCH_ARG(double, lr) = 1e-3;
+  TORCH_ARG(double, weight_decay) = 0.0;
+  TORCH_ARG(std::vector<double>, betas) = std::vector<double>{0.9, 0.999};
+  TORCH_ARG(double, eps) = 1e-8;
+  TORCH_ARG(double, momentum) = 0.0;  // sgd
+  // Learning-rate schedule over batches: constant; step (times `gamma` every `step_size` batches); cosine (from
+  // lr to `min_lr` over the run).
+  TORCH_ARG(std::string, schedule) = "constant";
+  TORCH_ARG(int64_t, step_size) = 1000;
+  TORCH_ARG(double, gamma) = 0.5;
+  TORCH_ARG(double, min_lr) = 0.0;
+};
+
+struct TrainingOptions {
+  TORCH_ARG(int64_t, batch_size) = 32;
+  TORCH_ARG(int64_t, n_batches) = 1000;
+  TORCH_ARG(double, gradient_clip) = 1.0;  // maximal gradient norm; 0 = no clipping
+  TORCH_ARG(int64_t, validation_every) = 100;  // 0 = never
+  TORCH_ARG(int64_t, validation_batch_size) = 256;
+  TORCH_ARG(int64_t, checkpoint_every) = 500;  // 0 = only at the end
+  TORCH_ARG(int64_t, log_every) = 50;          // plain progress lines when not on a terminal
+  TORCH_ARG(uint64_t, seed) = 0;
+  TORCH_ARG(bool, quiet) = false;
+  TORCH_ARG(int64_t, replicates) = 1;  // how many policies the experiment builds (the trainer counts those given)
+  // Data-parallel process group (nullptr: this process trains alone).
+  TORCH_ARG(std::shared_ptr<DataParallelGroup>, data_parallel) = nullptr;
+};
+
+struct BatchMetrics {
+  int64_t replicate = 0;
+  int64_t batch = 0;  // 1-based count of batches done
+  double elapsed = 0.0;  // s of training so far (across resumes)
+  double loss = 0.0;
+  std::map<std::string, double> terms;
+  std::optional<double> validation_loss;
+  double lr = 0.0;
+  double grad_norm = 0.0;
+};
+
+// Throws InputError naming the first bad option (optimizer.lr, training.batch_size, ...).
+void check_training_options(const OptimizerOptions& optimizer, const TrainingOptions& training);
+
+enum class TrainingOutcome { kCompleted, kInterrupted, kDiverged };
+
+struct TrainingSummary {
+  TrainingOutcome outcome = TrainingOutcome::kCompleted;
+  int64_t batches_done = 0;
+  double seconds = 0.0;
+  double mean_recent_loss = 0.0;  // mean training loss of the last (up to) 100 batches of this call
+  std::optional<double> last_validation_loss;
+  // Per replicate (one entry without replicates); the two above are their means.
+  std::vector<double> replicate_recent_loss;
+  std::vector<double> replicate_validation_loss;
+  std::string message;
+};
+
+class Trainer {
+ public:
+  // `run_directory` empty: train in memory only (no files).
+  Trainer(Environment environment, Policy policy, CompositeLoss losses, OptimizerOptions optimizer,
+          TrainingOptions training, std::string run_directory = "");
+  // K >= 1 replicate policies of one architecture (see above).
+  Trainer(Environment environment, std::vector<Policy> replicates, CompositeLoss losses, OptimizerOptions optimizer,
+          TrainingOptions training, std::string run_directory = "");
+  ~Trainer();
+
+  // Trains until n_batches are done (or a stop is requested, or the loss diverges).
+  TrainingSummary train();
+  // Loss on the fixed validation batch (deterministic, no gradient); the first replicate's.
+  LossValues validate();
+  std::vector<LossValues> validate_replicates();
+  // Loads the checkpoint of the run directory (each replicate's); the next `train` continues from it.
+  void resume();
+  void save_checkpoint() const;
+  void export_policy() const;
+
+  // Thread- and signal-safe: the current batch finishes, a checkpoint is written, and train() returns.
+  void request_stop() { stop_requested_ = true; }
+  static std::atomic<bool>* global_stop_flag();  // set by the apps' SIGINT handler
+
+  int64_t batches_done() const { return batch_; }
+  double learning_rate(int64_t batch) const;
+  const Policy& policy() const { return replicas_.front().policy; }  // the first replicate's
+  int64_t n_replicates() const { return static_cast<int64_t>(replicas_.size()); }
+  const Policy& replicate_policy(int64_t k) const { return replicas_.at(k).policy; }
+  // Where replicate k's files go ("" without a run directory).
+  std::string replicate_directory(int64_t k) const { return replicas_.at(k).directory; }
+  const Environment& environment() const { return environment_; }
+  const TrainingOptions& training_options() const { return training_; }
+  std::function<void(const BatchMetrics&)> on_batch;  // called after every batch
+
+ private:
+  // One replicate network and everything that is its own.
+  struct Replica {
+    uint64_t seed = 0;
+    Policy policy;
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    torch::Generator environment_generator, noise_generator;
+    std::string directory;  // "" without a run directory
+    std::vector<double> recent;  // training losses of the last (up to) 100 batches
+  };
+
+  bool writes_files() const;  // a run directory, and rank 0 (or no process group)
+  void write_metrics_header(const Replica& replica) const;
+  void append_metrics(const Replica& replica, const BatchMetrics& metrics) const;
+  void truncate_metrics_after(const Replica& replica, int64_t batch) const;
+  void report_progress(const std::vector<BatchMetrics>& metrics, double rate) const;
+  void average_over_ranks(std::vector<torch::Tensor>& values);
+  // The composite loss of each replicate's block of an episode.
+  std::vector<LossValues> replicate_losses(const EpisodeRecord& episode) const;
+  std::string kept_checkpoint() const;  // what a stopped run leaves, for messages
+
+  Environment environment_;
+  std::vector<Replica> replicas_;
+  Policy stepper_;  // what the rollout steps: the policy, or all replicates at once
+  CompositeLoss losses_;
+  OptimizerOptions optimizer_options_;
+  TrainingOptions training_;
+  std::string run_directory_;
+  std::shared_ptr<DataParallelGroup> group_;
+  ResetOptions validation_reset_;
+  int64_t batch_ = 0;
+  double elapsed_ = 0.0;
+  mutable int64_t last_checkpoint_batch_ = -1;
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace motornet

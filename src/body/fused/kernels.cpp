@@ -1,0 +1,41 @@
+// The bounded semi-implicit joint integration every fused skeleton shares (SPEC §2.1): the same equations as
+// SkeletonImpl::integrate (body/equations/joint_integration.h), on numbers.
+#include "motornet/body/fused/kernels.h"
+
+#include "motornet/body/equations/joint_integration.h"
+#include "motornet/body/equations/pullback.h"
+
+namespace motornet::fused {
+
+SkeletonKernel::SkeletonKernel(int64_t dof, int64_t space_dim, SkeletonBounds bounds)
+    : dof_(dof), space_dim_(space_dim), bounds_(std::move(bounds)) {}
+
+void SkeletonKernel::integrate(double h, const double* acceleration, const double* joint, double* next) const {
+  const auto& b = bounds_;
+  for (int64_t d = 0; d < dof_; ++d) {
+    const auto [position, velocity] =
+        equations::integrate_joint(h, acceleration[d], joint[d], joint[dof_ + d], b.position_lower[d],
+                                   b.position_upper[d], b.velocity_lower[d], b.velocity_upper[d]);
+    next[d] = position;
+    next[dof_ + d] = velocity;
+  }
+}
+
+void SkeletonKernel::integrate_vjp(double h, const double* acceleration, const double* joint, const double* grad_next,
+                                   double* grad_acceleration, double* grad_joint) const {
+  const auto& b = bounds_;
+  for (int64_t d = 0; d < dof_; ++d) {
+    std::array<double, 3> grad{};
+    equations::pullback<3>(
+        [&](const auto& x) {
+          return equations::integrate_joint(h, x[0], x[1], x[2], b.position_lower[d], b.position_upper[d],
+                                            b.velocity_lower[d], b.velocity_upper[d]);
+        },
+        {acceleration[d], joint[d], joint[dof_ + d]}, grad_next + d, dof_, grad);
+    grad_acceleration[d] += grad[0];
+    grad_joint[d] += grad[1];
+    grad_joint[dof_ + d] += grad[2];
+  }
+}
+
+}  // namespace motornet::fused

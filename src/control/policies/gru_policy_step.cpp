@@ -1,0 +1,243 @@
+#include "control/policies/gru_policy_step.h"
+
+#include <array>
+
+#include "body/fused/absent_input.h"
+#include "control/numeric/gru_gates.h"
+#include "control/numeric/row_major_gemm.h"
+
+namespace motornet {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+namespace {
+std::array<const torch::Tensor*, 6> all(const GruPolicyWeights& w) {
+  return {&w.w_ih, &w.w_hh, &w.b_ih, &w.b_hh, &w.w_out, &w.b_out};
+}
+}  // namespace
+
+// The summed weight gradients of one chain, in GruPolicyWeights' order; empty until a step's backward adds to
+// them, emptied when the collector hands them over (so a retained graph's next backward starts from zero).
+struct WeightGradientLedger : torch::CustomClassHolder {
+  explicit WeightGradientLedger(const GruPolicyWeights& weights) : options(weights.w_ih.options()) {
+    const auto w = all(weights);
+    for (size_t i = 0; i < w.size(); ++i) shapes[i] = w[i]->sizes().vec();
+  }
+  torch::Tensor& sum(size_t i) {
+    if (!sums[i].defined()) sums[i] = torch::zeros(shapes[i], options);
+    return sums[i];
+  }
+  std::array<std::vector<int64_t>, 6> shapes;
+  torch::TensorOptions options;  // every weight's (GruPolicyStepper::applies holds them to one dtype, on the CPU)
+  std::array<torch::Tensor, 6> sums;
+};
+
+namespace {
+
+// Runs after every step of its chain (each step takes its token as an input) and gives the weights the totals.
+class WeightGradientCollector : public torch::autograd::Node {
+ public:
+  explicit WeightGradientCollector(c10::intrusive_ptr<WeightGradientLedger> ledger) : ledger_(std::move(ledger)) {}
+  variable_list apply(variable_list&& /*token's gradient: always empty*/) override {
+    variable_list grads(ledger_->sums.size());
+    for (size_t i = 0; i < grads.size(); ++i) grads[i] = std::exchange(ledger_->sums[i], torch::Tensor());
+    return grads;
+  }
+  std::string name() const override { return "GruPolicyWeightGradients"; }
+
+ private:
+  c10::intrusive_ptr<WeightGradientLedger> ledger_;
+};
+
+// How many replicas' weights are stacked (the leading dimension of w_ih), 1 for one policy's.
+int64_t replicas(const torch::Tensor& w_ih) { return w_ih.dim() == 3 ? w_ih.size(0) : 1; }
+
+// Row-wise bias broadcast: out[b, :] = bias for every row (the gemm then adds the product with beta = 1).
+template <typename T>
+void fill_rows(T* out, const T* bias, int64_t rows, int64_t width) {
+  for (int64_t b = 0; b < rows; ++b) std::copy(bias, bias + width, out + b * width);
+}
+
+class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
+ public:
+  // Saved gate buffer per row: r, z, n, and hn = h W_hn + b_hn (the part of the reset product the backward needs).
+  static variable_list forward(AutogradContext* ctx, const torch::Tensor& observation, const torch::Tensor& hidden,
+                               const torch::Tensor& collector_token, const torch::Tensor& noise,
+                               const GruPolicyWeights& weights, c10::intrusive_ptr<WeightGradientLedger> ledger) {
+    auto x = observation.contiguous(), h = hidden.contiguous();
+    const auto w_ih = weights.w_ih.contiguous(), w_hh = weights.w_hh.contiguous(), w_out = weights.w_out.contiguous();
+    const auto b_ih = weights.b_ih.contiguous(), b_hh = weights.b_hh.contiguous(), b_out = weights.b_out.contiguous();
+    const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = w_out.size(-2);
+    const int64_t K = replicas(w_ih), Bk = B / K;  // replica k owns rows [k Bk, (k + 1) Bk)
+    auto gates = torch::empty({B, 4 * H}, h.options());
+    auto next = torch::empty({B, H}, h.options());
+    auto action = torch::empty({B, M}, h.options());
+    const auto noise_rows = noise.numel() > 0 ? noise.contiguous() : noise;
+    AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "gru_policy_step", [&] {
+      using T = scalar_t;
+      thread_local std::vector<T> input_part, hidden_part;
+      input_part.resize(B * 3 * H);
+      hidden_part.resize(B * 3 * H);
+      T *gi = input_part.data(), *gh = hidden_part.data(), *a = action.data_ptr<T>();
+      const T *xs = x.data_ptr<T>(), *hs = h.data_ptr<T>(), *ns = next.data_ptr<T>();
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t row = k * Bk;
+        fill_rows(gi + row * 3 * H, b_ih.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
+        fill_rows(gh + row * 3 * H, b_hh.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
+        numeric::gemm<T>(false, true, Bk, 3 * H, I, 1, xs + row * I, I, w_ih.data_ptr<T>() + k * 3 * H * I, I, 1,
+                         gi + row * 3 * H, 3 * H);
+        numeric::gemm<T>(false, true, Bk, 3 * H, H, 1, hs + row * H, H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
+                         gh + row * 3 * H, 3 * H);
+      }
+      numeric::gru_gates_forward<T>(B, H, gi, gh, hs, noise_rows.numel() > 0 ? noise_rows.data_ptr<T>() : nullptr,
+                                    gates.data_ptr<T>(), next.data_ptr<T>());
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t row = k * Bk;
+        fill_rows(a + row * M, b_out.data_ptr<T>() + k * M, Bk, M);
+        numeric::gemm<T>(false, true, Bk, M, H, 1, ns + row * H, H, w_out.data_ptr<T>() + k * M * H, H, 1,
+                         a + row * M, M);
+      }
+      numeric::sigmoid_in_place(a, B * M);
+    });
+    ctx->save_for_backward({x, h, gates, next, action, weights.w_ih, weights.w_hh, weights.w_out});
+    if (ledger) ctx->saved_data["ledger"] = c10::IValue::make_capsule(std::move(ledger));
+    return {action, next};
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    TORCH_CHECK(!torch::GradMode::is_enabled(), "the fused GRU policy step has no double backward (create_graph)");
+    const auto saved = ctx->get_saved_variables();
+    const auto &x = saved[0], &h = saved[1], &gates = saved[2], &next = saved[3], &action = saved[4];
+    const auto w_ih = saved[5].contiguous(), w_hh = saved[6].contiguous(), w_out = saved[7].contiguous();
+    const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = action.size(1);
+    const int64_t K = replicas(w_ih), Bk = B / K;
+    const bool want_x = ctx->needs_input_grad(0), want_h = ctx->needs_input_grad(1),
+               want_weights = ctx->needs_input_grad(2) && ctx->saved_data.count("ledger");
+    c10::intrusive_ptr<WeightGradientLedger> ledger;
+    if (want_weights)
+      ledger = c10::static_intrusive_pointer_cast<WeightGradientLedger>(ctx->saved_data["ledger"].toCapsule());
+    const auto grad_action = grads[0].defined() ? grads[0].contiguous() : grads[0];
+    const auto grad_next = grads[1].defined() ? grads[1].contiguous() : grads[1];
+    torch::Tensor grad_x, grad_h;
+    AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "gru_policy_step_backward", [&] {
+      using T = scalar_t;
+      // The gradient reaching the new hidden state: from the next step, plus through the readout.
+      thread_local std::vector<T> next_grad;
+      next_grad.assign(B * H, T(0));
+      T* g = next_grad.data();
+      if (grad_next.defined()) std::copy(grad_next.data_ptr<T>(), grad_next.data_ptr<T>() + B * H, g);
+      if (grad_action.defined()) {
+        thread_local std::vector<T> readout_grad;
+        readout_grad.resize(B * M);
+        T* da = readout_grad.data();
+        numeric::sigmoid_backward(grad_action.data_ptr<T>(), action.data_ptr<T>(), da, B * M);
+        for (int64_t k = 0; k < K; ++k) {
+          const int64_t row = k * Bk;
+          numeric::gemm<T>(false, false, Bk, H, M, 1, da + row * M, M, w_out.data_ptr<T>() + k * M * H, H, 1,
+                           g + row * H, H);
+          if (want_weights) {
+            numeric::gemm<T>(true, false, M, H, Bk, 1, da + row * M, M, next.data_ptr<T>() + row * H, H, 1,
+                             ledger->sum(4).data_ptr<T>() + k * M * H, H);
+            numeric::add_column_sums(ledger->sum(5).data_ptr<T>() + k * M, da + row * M, Bk, M);
+          }
+        }
+      }
+      thread_local std::vector<T> input_part, hidden_part;
+      input_part.resize(B * 3 * H);
+      hidden_part.resize(B * 3 * H);
+      T *dgi = input_part.data(), *dgh = hidden_part.data();
+      const T* prev = h.data_ptr<T>();
+      if (want_h) grad_h = torch::empty({B, H}, h.options());
+      T* gh_out = want_h ? grad_h.data_ptr<T>() : nullptr;
+      numeric::gru_gates_backward<T>(B, H, g, gates.data_ptr<T>(), prev, dgi, dgh, gh_out);
+      if (want_x) grad_x = torch::empty({B, I}, h.options());
+      for (int64_t k = 0; k < K; ++k) {
+        const int64_t row = k * Bk;
+        const T *dgi_k = dgi + row * 3 * H, *dgh_k = dgh + row * 3 * H;
+        if (want_h)
+          numeric::gemm<T>(false, false, Bk, H, 3 * H, 1, dgh_k, 3 * H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
+                           gh_out + row * H, H);
+        if (want_x)
+          numeric::gemm<T>(false, false, Bk, I, 3 * H, 1, dgi_k, 3 * H, w_ih.data_ptr<T>() + k * 3 * H * I, I, 0,
+                           grad_x.data_ptr<T>() + row * I, I);
+        if (want_weights) {
+          numeric::gemm<T>(true, false, 3 * H, I, Bk, 1, dgi_k, 3 * H, x.data_ptr<T>() + row * I, I, 1,
+                           ledger->sum(0).data_ptr<T>() + k * 3 * H * I, I);
+          numeric::gemm<T>(true, false, 3 * H, H, Bk, 1, dgh_k, 3 * H, prev + row * H, H, 1,
+                           ledger->sum(1).data_ptr<T>() + k * 3 * H * H, H);
+          numeric::add_column_sums(ledger->sum(2).data_ptr<T>() + k * 3 * H, dgi_k, Bk, 3 * H);
+          numeric::add_column_sums(ledger->sum(3).data_ptr<T>() + k * 3 * H, dgh_k, Bk, 3 * H);
+        }
+      }
+    });
+    return {grad_x, grad_h, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+  }
+};
+
+bool any_requires_grad(const GruPolicyWeights& weights) {
+  for (const auto* w : all(weights))
+    if (w->requires_grad()) return true;
+  return false;
+}
+
+}  // namespace
+
+GruPolicyStepper::GruPolicyStepper() = default;
+GruPolicyStepper::~GruPolicyStepper() = default;
+
+bool GruPolicyStepper::applies(const torch::Tensor& observation, const torch::Tensor& hidden,
+                               const GruPolicyWeights& weights) {
+  const auto type = hidden.scalar_type();
+  if (!hidden.device().is_cpu() || (type != torch::kFloat32 && type != torch::kFloat64)) return false;
+  if (observation.scalar_type() != type || !observation.device().is_cpu()) return false;
+  for (const auto* w : all(weights))
+    if (w->scalar_type() != type || !w->device().is_cpu()) return false;
+  // One policy's weights, or K replicas' stacked along a leading dimension with K row blocks of the batch.
+  const int64_t K = replicas(weights.w_ih), stacked = weights.w_ih.dim() == 3 ? 1 : 0;
+  if (weights.w_ih.dim() != 2 + stacked || weights.w_hh.dim() != 2 + stacked || weights.w_out.dim() != 2 + stacked ||
+      weights.b_ih.dim() != 1 + stacked || weights.b_hh.dim() != 1 + stacked || weights.b_out.dim() != 1 + stacked)
+    return false;
+  for (const auto* w : all(weights))
+    if (stacked && w->size(0) != K) return false;
+  return observation.dim() == 2 && hidden.dim() == 2 && observation.size(0) % K == 0 &&
+         hidden.size(0) == observation.size(0);
+}
+
+bool GruPolicyStepper::continues_chain(const torch::Tensor& hidden, const GruPolicyWeights& weights) const {
+  const auto last = last_step_.lock();
+  if (!last || !collector_token_.defined() || hidden.grad_fn() != last || hidden.output_nr() != 1) return false;
+  const auto current = all(weights);
+  for (size_t i = 0; i < current.size(); ++i)
+    if (current[i]->unsafeGetTensorImpl() != chain_weights_[i]) return false;
+  return true;
+}
+
+std::pair<torch::Tensor, torch::Tensor> GruPolicyStepper::step(const torch::Tensor& observation,
+                                                               const torch::Tensor& hidden, const torch::Tensor& noise,
+                                                               const GruPolicyWeights& weights) {
+  torch::Tensor token = fused::absent_input();
+  c10::intrusive_ptr<WeightGradientLedger> ledger;
+  if (torch::GradMode::is_enabled() && any_requires_grad(weights)) {
+    if (!continues_chain(hidden, weights)) {
+      // A new chain: its own ledger and collector, wired to the weights' gradient accumulators.
+      ledger_ = c10::make_intrusive<WeightGradientLedger>(weights);
+      auto collector = std::shared_ptr<WeightGradientCollector>(new WeightGradientCollector(ledger_),
+                                                                torch::autograd::deleteNode);
+      collector->set_next_edges(torch::autograd::collect_next_edges(weights.w_ih, weights.w_hh, weights.b_ih,
+                                                                    weights.b_hh, weights.w_out, weights.b_out));
+      collector_token_ = torch::empty({}, hidden.options().requires_grad(false));
+      torch::autograd::create_gradient_edge(collector_token_, collector);
+      chain_weights_.clear();
+      for (const auto* w : all(weights)) chain_weights_.push_back(w->unsafeGetTensorImpl());
+    }
+    token = collector_token_;
+    ledger = ledger_;
+  }  // else no ledger: no weight gradient is wanted
+  auto outputs =
+      GruPolicyStep::apply(observation, hidden, token, fused::or_absent(noise), weights, std::move(ledger));
+  if (outputs[1].grad_fn()) last_step_ = outputs[1].grad_fn();
+  return {outputs[0], outputs[1]};
+}
+
+}  // namespace motornet
