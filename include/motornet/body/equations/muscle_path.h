@@ -33,6 +33,7 @@ struct MusclePath {
       squared_length = squared_length + delta[s] * delta[s];
     }
     const T length = sqrt(squared_length);
+    const T inverse_length = 1.0 / length;  // one division for the 1 + D quotients below (it is the hot path)
     std::array<T, 2 + D> geometry;
     geometry[0] = length;
     T lengthening = 0.0;
@@ -41,11 +42,11 @@ struct MusclePath {
       for (size_t d = 0; d < D; ++d) point_velocity = point_velocity + delta_jacobian[s][d] * joint_velocity[d];
       lengthening = lengthening + delta[s] * point_velocity;
     }
-    geometry[1] = lengthening / length;
+    geometry[1] = lengthening * inverse_length;
     for (size_t d = 0; d < D; ++d) {
       T moment = 0.0;
       for (size_t s = 0; s < S; ++s) moment = moment + delta[s] * delta_jacobian[s][d];
-      geometry[2 + d] = moment / length;
+      geometry[2 + d] = moment * inverse_length;
     }
     return geometry;
   }
