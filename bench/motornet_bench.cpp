@@ -18,7 +18,10 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <fstream>
 #include <iostream>
 
 #include "motornet/motornet.h"
@@ -94,6 +97,12 @@ Timing simulate_workload(const EffectorOptions& options, int64_t warmup, int64_t
   return timing;
 }
 
+int profile_error(const std::string& path) {
+  std::cerr << "motornet-bench: error: --profile: cannot write the trace to '" << path << "': " << std::strerror(errno)
+            << "\n";
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -115,8 +124,15 @@ int main(int argc, char** argv) {
   motornet::set_num_threads(threads);
   const auto options = EffectorOptions().kernels(kernels);
 
+  // The trace goes to a stream opened here, before any work, so that a path that cannot be written is refused at
+  // once (exit 2, naming it) instead of failing when the trace is written at the end.
+  std::ofstream trace;
   std::optional<torch::autograd::profiler::RecordProfile> recording;
-  if (!profile.empty()) recording.emplace(profile);
+  if (!profile.empty()) {
+    trace.open(profile);
+    if (!trace) return profile_error(profile);
+    recording.emplace(trace);
+  }
   std::vector<std::string> selected = workload == "all" ? std::vector<std::string>{"W1", "W2", "W3"}
                                                         : std::vector<std::string>{workload};
   for (const auto& name : selected) {
@@ -153,6 +169,11 @@ int main(int argc, char** argv) {
                                name, timing.median(), timing.ms.size(), timing.min(), timing.max(), per_replicate,
                                steps_per_second * (name == "W3" ? 1 : replicates), peak_memory_mb(), threads, kernels, allocator_in_use());
     }
+  }
+  if (recording) {
+    recording.reset();  // writes the trace
+    trace.close();
+    if (!trace) return profile_error(profile);
   }
   return 0;
 }

@@ -118,6 +118,17 @@ TEST(TrainApp, BadInput) {
   EXPECT_EQ(run.status, 2) << run.output;
   EXPECT_NE(run.output.find("corrupt"), std::string::npos) << run.output;
   EXPECT_EQ(testing::read_text((corrupt / "checkpoint.pt").string()), "garbage");
+
+  // A damaged metrics.csv is reported with its file and line when a resume would rewrite it, and left as it is.
+  auto damaged = fresh_dir("damaged_metrics");
+  ASSERT_EQ(train(tutorial() + " --out " + damaged.string() + kQuick).status, 0);
+  std::ofstream(damaged / "metrics.csv", std::ios::app) << "oops,1,2\n";
+  const auto damaged_metrics = testing::read_text((damaged / "metrics.csv").string());
+  run = train("--resume " + damaged.string() + " --set training.n_batches=6 --quiet");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("metrics.csv line 6: the batch column is 'oops'"), std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("stoll"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::read_text((damaged / "metrics.csv").string()), damaged_metrics);
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -376,6 +378,22 @@ void Trainer::append_metrics(const Replica& replica, const BatchMetrics& m) cons
   out << fmt::format(",{:.8g},{:.8g}\n", m.lr, m.grad_norm);
 }
 
+namespace {
+// The batch number in the first column of a metrics.csv row. A row without one means the file was damaged (by
+// hand, or by another writer), so the resume stops and says where, rather than dropping or misreading rows.
+int64_t metrics_row_batch(const std::string& path, int64_t line_number, const std::string& line) {
+  const std::string cell = line.substr(0, line.find(','));
+  char* end = nullptr;
+  errno = 0;
+  const long long value = std::strtoll(cell.c_str(), &end, 10);
+  if (cell.empty() || end != cell.c_str() + cell.size() || errno == ERANGE)
+    throw InputError("", fmt::format("{} line {}: the batch column is '{}', not a batch number; the file is damaged, "
+                                     "so the run cannot resume from it (restore or remove that row)",
+                                     path, line_number, cell));
+  return value;
+}
+}  // namespace
+
 void Trainer::truncate_metrics_after(const Replica& replica, int64_t batch) const {
   const auto path = fs::path(replica.directory) / "metrics.csv";
   std::ifstream in(path);
@@ -386,11 +404,8 @@ void Trainer::truncate_metrics_after(const Replica& replica, int64_t batch) cons
   std::stringstream kept;
   std::string line;
   bool header = true;
-  while (std::getline(in, line)) {
-    if (!header) {
-      auto comma = line.find(',');
-      if (line.empty() || std::stoll(line.substr(0, comma)) > batch) continue;
-    }
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (!header && (line.empty() || metrics_row_batch(path.string(), number, line) > batch)) continue;
     kept << line << "\n";
     header = false;
   }
