@@ -97,9 +97,8 @@ Timing simulate_workload(const EffectorOptions& options, int64_t warmup, int64_t
   return timing;
 }
 
-int profile_error(const std::string& path) {
-  std::cerr << "motornet-bench: error: --profile: cannot write the trace to '" << path << "': " << std::strerror(errno)
-            << "\n";
+int profile_error(const std::string& path, const std::string& reason) {
+  std::cerr << "motornet-bench: error: --profile: cannot write the trace to '" << path << "': " << reason << "\n";
   return 2;
 }
 
@@ -130,7 +129,7 @@ int main(int argc, char** argv) {
   std::optional<torch::autograd::profiler::RecordProfile> recording;
   if (!profile.empty()) {
     trace.open(profile);
-    if (!trace) return profile_error(profile);
+    if (!trace) return profile_error(profile, std::strerror(errno));  // open(2) sets errno
     recording.emplace(trace);
   }
   std::vector<std::string> selected = workload == "all" ? std::vector<std::string>{"W1", "W2", "W3"}
@@ -173,7 +172,7 @@ int main(int argc, char** argv) {
   if (recording) {
     recording.reset();  // writes the trace
     trace.close();
-    if (!trace) return profile_error(profile);
+    if (!trace) return profile_error(profile, "writing it failed (is the disk full?)");
   }
   return 0;
 }

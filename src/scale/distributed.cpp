@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "motornet/core/error.h"
+#include "motornet/core/parse_integer.h"
 
 namespace motornet {
 
@@ -25,12 +26,7 @@ std::string environment_or(const char* name, const std::string& fallback) {
 int64_t integer_variable(const char* name, int64_t fallback) {
   const std::string text = environment_or(name, "");
   if (text.empty()) return fallback;
-  try {
-    size_t used = 0;
-    const int64_t value = std::stoll(text, &used);
-    if (used == text.size()) return value;
-  } catch (const std::exception&) {
-  }
+  if (const auto value = parse_integer(text)) return *value;
   throw InputError(name, fmt::format("expected an integer, got '{}'", text));
 }
 

@@ -4,16 +4,15 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "motornet/core/error.h"
+#include "motornet/core/parse_integer.h"
 #include "motornet/io/atomic_file.h"
 #include "motornet/control/policies/replicated_policy.h"
 #include "motornet/control/rollout.h"
@@ -383,14 +382,12 @@ namespace {
 // hand, or by another writer), so the resume stops and says where, rather than dropping or misreading rows.
 int64_t metrics_row_batch(const std::string& path, int64_t line_number, const std::string& line) {
   const std::string cell = line.substr(0, line.find(','));
-  char* end = nullptr;
-  errno = 0;
-  const long long value = std::strtoll(cell.c_str(), &end, 10);
-  if (cell.empty() || end != cell.c_str() + cell.size() || errno == ERANGE)
+  const auto batch = parse_integer(cell);
+  if (!batch)
     throw InputError("", fmt::format("{} line {}: the batch column is '{}', not a batch number; the file is damaged, "
                                      "so the run cannot resume from it (restore or remove that row)",
                                      path, line_number, cell));
-  return value;
+  return *batch;
 }
 }  // namespace
 
