@@ -6,9 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 
-#include <ctime>
 #include <exception>
-#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -28,14 +26,6 @@ inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** arg
     return app.exit(error) == 0 ? 0 : 2;
   }
   return std::nullopt;
-}
-
-// runs/<config name><label>-<date>-<time>: a new directory for every run started without --out.
-inline std::filesystem::path timestamped_run_directory(const std::string& config_file, const std::string& label = "") {
-  const std::time_t now = std::time(nullptr);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
-  return std::filesystem::path("runs") / (std::filesystem::path(config_file).stem().string() + label + "-" + stamp);
 }
 
 template <class Run>

@@ -365,6 +365,80 @@ TEST(EnvironmentErrors, Documented) {
   expect_environment_error("{visiondelay: 0.02}", "environment.visiondelay", "did you mean 'vision_delay'?");
 }
 
+TEST(OptionTables, OneTableReadsChecksAndListsAnOptionsStruct) {
+  const auto& table = two_dof_arm_option_table();
+  auto options = table.read(ConfigNode::parse("{type: TwoDofArm, m1: 2.5, viscosity: 0.1}", "arm.yaml"),
+                            TwoDofArmOptions(), {"type"});
+  EXPECT_EQ(options.m1(), 2.5);
+  EXPECT_EQ(options.viscosity(), 0.1);
+  EXPECT_EQ(options.m2(), TwoDofArmOptions().m2());  // absent keys keep their default
+  try {
+    table.read(ConfigNode::parse("{viscocity: 0.1}"), TwoDofArmOptions(), {"type"});
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_EQ(error.path(), "viscocity");
+    EXPECT_NE(std::string(error.what()).find("did you mean 'viscosity'?"), std::string::npos) << error.what();
+  }
+  // The same check whether the options came from YAML or from C++.
+  try {
+    table.read(ConfigNode(YAML::Load("{l2: 0}"), "effector.skeleton"), TwoDofArmOptions());
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_EQ(error.path(), "effector.skeleton.l2") << error.what();
+    EXPECT_NE(std::string(error.what()).find("must be positive, got 0"), std::string::npos) << error.what();
+  }
+  try {
+    TwoDofArmImpl arm(TwoDofArmOptions().l2(0.0));
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_EQ(error.path(), "l2") << error.what();
+    EXPECT_NE(std::string(error.what()).find("must be positive, got 0"), std::string::npos) << error.what();
+  }
+  // The key list shows each key with the default of the struct it is given.
+  const auto markdown = table.markdown(TwoDofArmOptions().m1(3.25));
+  EXPECT_NE(markdown.find("| `m1` | `3.25` | kg, upper arm |"), std::string::npos) << markdown;
+  EXPECT_NE(markdown.find("| `viscosity` | `0` |"), std::string::npos) << markdown;
+  EXPECT_EQ(table.keys().size(), 9u);
+  // A rule across options names the key it reports.
+  try {
+    optimizer_option_table().check(OptimizerOptions().lr(0.01).min_lr(0.1), "optimizer");
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_EQ(error.path(), "optimizer.min_lr") << error.what();
+  }
+}
+
+TEST(OptionTables, EveryBlockIsListedWithTheReadersKeys) {
+  const auto listing = configuration_keys_markdown();
+  for (const auto* block : {"### `effector`", "### `effector.skeleton` (type: TwoDofArm)", "### `environment`",
+                            "### `environment.task` (type: CentreOutReach)", "### `environment.task.fields[i]`",
+                            "### `policy` (type: MLP", "### `optimizer`", "### `training`"})
+    EXPECT_NE(listing.find(block), std::string::npos) << block;
+  // Every listed environment key is one the reader takes.
+  for (const auto& key : environment_option_table().keys()) {
+    EXPECT_NE(listing.find("| `" + key + "` |"), std::string::npos) << key;
+    EXPECT_NO_THROW(environment_options_from_config(ConfigNode::parse("{" + key + ": 1}"))) << key;
+  }
+}
+
+TEST(ForceFields, AUserFieldTypeIsReadFromYamlThroughTheRegistry) {
+  register_force_field_type("push", {{"newtons"}, [](const ConfigNode& block, ForceFieldOptions options) {
+                                       return std::make_shared<ConstantLoad>(
+                                           std::vector<double>{block.at("newtons").as_double(), 0.0}, options);
+                                     }});
+  auto env = environment_from_config(
+      ConfigNode::parse("environment: {task: {fields: [{type: push, newtons: 3, name: wind}]}}").at("environment"),
+      make_relu_point_mass24());
+  env->reset(ResetOptions().batch_size(2));
+  auto step = env->step(torch::zeros({2, 4}));
+  EXPECT_TRUE(torch::allclose(step.info.field_forces.at("wind").to(torch::kFloat64),
+                              torch::tensor({{3.0, 0.0}, {3.0, 0.0}}, torch::kFloat64)));
+  const auto types = force_field_types();
+  EXPECT_NE(std::find(types.begin(), types.end(), "push"), types.end());
+  expect_environment_error("{task: {fields: [{type: push, newton: 3}]}}", "environment.task.fields[0].newton",
+                           "did you mean 'newtons'?");
+}
+
 TEST(EnvironmentErrors, ResetAndStepArguments) {
   auto env = point_mass_environment(EnvironmentOptions());
   EXPECT_THROW(env->step(torch::zeros({1, 4})), InputError);  // before reset

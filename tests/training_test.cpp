@@ -206,6 +206,93 @@ TEST(Trainer, InputErrors) {
   }
 }
 
+TEST(Trainer, StopTokenEndsOnlyItsOwnRunAfterTheCurrentBatch) {
+  auto dir = fresh_dir("stopped");
+  auto experiment = experiment_from_config(ConfigNode::parse(kSmall));
+  StopToken stop;  // the caller keeps a copy, as an app's signal handler or another thread would
+  experiment.training.quiet(true).stop(stop);
+  Trainer stopped(experiment.environment, experiment.policy, experiment.losses, experiment.optimizer,
+                  experiment.training, dir.string());
+  stopped.on_batch = [&](const BatchMetrics& metrics) {
+    if (metrics.batch == 2) stop.request();
+  };
+  auto other = make_trainer(kSmall, "");  // its own token: no process-wide flag reaches it
+
+  auto summary = stopped.train();
+  EXPECT_EQ(summary.outcome, TrainingOutcome::kInterrupted);
+  EXPECT_EQ(stopped.batches_done(), 2);
+  EXPECT_EQ(other.train().outcome, TrainingOutcome::kCompleted);
+  EXPECT_EQ(other.batches_done(), 6);
+  auto resumed = make_trainer(kSmall, dir.string());  // the checkpoint of the stop is there
+  resumed.resume();
+  EXPECT_EQ(resumed.batches_done(), 2);
+}
+
+TEST(MetricsLog, ResumeKeepsTheRowsUpToTheCheckpointAndRefusesADamagedRow) {
+  auto dir = fresh_dir("metrics");
+  fs::create_directories(dir);
+  MetricsLog log(dir.string(), {"position"});
+  log.start();
+  for (int64_t batch = 1; batch <= 4; ++batch) {
+    BatchMetrics metrics;
+    metrics.batch = batch;
+    metrics.loss = 1.0 / batch;
+    metrics.terms["position"] = 0.5 / batch;
+    if (batch == 2) metrics.validation_loss = 0.25;
+    log.append(metrics);
+  }
+  EXPECT_EQ(read_file(log.path()),
+            "batch,time_s,loss,loss_position,validation_loss,lr,grad_norm\n"
+            "1,0.000,1,0.5,,0,0\n2,0.000,0.5,0.25,0.25,0,0\n3,0.000,0.33333333,0.16666667,,0,0\n"
+            "4,0.000,0.25,0.125,,0,0\n");
+  log.truncate_after(2);
+  EXPECT_EQ(read_file(log.path()),
+            "batch,time_s,loss,loss_position,validation_loss,lr,grad_norm\n"
+            "1,0.000,1,0.5,,0,0\n2,0.000,0.5,0.25,0.25,0,0\n");
+  std::ofstream(log.path(), std::ios::app) << "x2,0.000,0.5,0.25,,0,0\n";
+  const std::string damaged = read_file(log.path());
+  try {
+    log.truncate_after(1);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("line 4: the batch column is 'x2'"), std::string::npos) << error.what();
+  }
+  EXPECT_EQ(read_file(log.path()), damaged);
+}
+
+TEST(Checkpoint, RestoresPolicyOptimizerAndStreamsAndRefusesAnotherShape) {
+  auto dir = fresh_dir("checkpoint");
+  fs::create_directories(dir);
+  const auto path = (dir / "checkpoint.pt").string();
+  auto make_parts = [](int64_t hidden, uint64_t seed) {
+    torch::manual_seed(seed);
+    Policy policy = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(6, 4).hidden_size(hidden));
+    auto optimizer = make_optimizer(OptimizerOptions(), policy->parameters());
+    return std::make_pair(CheckpointParts{policy, optimizer.get(), at::detail::createCPUGenerator(seed),
+                                          at::detail::createCPUGenerator(seed + 1)},
+                          std::move(optimizer));
+  };
+  auto [saved, saved_optimizer] = make_parts(8, 1);
+  // One optimizer step, so that the optimizer has state to restore.
+  saved.policy->parameters()[0].sum().backward();
+  saved_optimizer->step();
+  write_checkpoint(path, saved, {7, 1.5});
+
+  auto [restored, restored_optimizer] = make_parts(8, 2);
+  const auto position = read_checkpoint(path, restored);
+  EXPECT_EQ(position.batch, 7);
+  EXPECT_EQ(position.elapsed, 1.5);
+  for (size_t i = 0; i < saved.policy->parameters().size(); ++i)
+    EXPECT_TRUE(torch::equal(saved.policy->parameters()[i], restored.policy->parameters()[i])) << "parameter " << i;
+  EXPECT_TRUE(torch::equal(torch::rand({3}, saved.trial_generator), torch::rand({3}, restored.trial_generator)));
+  EXPECT_TRUE(torch::equal(torch::rand({3}, saved.noise_generator), torch::rand({3}, restored.noise_generator)));
+  EXPECT_EQ(restored_optimizer->state().size(), saved_optimizer->state().size());
+
+  auto [other_shape, other_optimizer] = make_parts(16, 3);
+  EXPECT_THROW(read_checkpoint(path, other_shape), InputError);
+  EXPECT_THROW(read_checkpoint((dir / "absent.pt").string(), restored), InputError);
+}
+
 // The tutorial (ReluPointMass24, GRU 32, batch 32, L1 loss, Adam 1e-3, clip 1) trained for 300 batches. Measured
 // on this machine (seed 0): the mean training loss of batches 201-300 is 0.30 (the Python reference reports
 // 0.268 at 300 batches) and it starts near 1.2 for the untrained policy. A policy that does not learn stays

@@ -54,14 +54,25 @@ EffectorImpl::EffectorImpl(Skeleton skeleton, Muscle muscle, Geometry geometry, 
   rebuild_muscles();
 }
 
+const OptionTable<EffectorOptions>& effector_option_table() {
+  static const auto table =
+      OptionTable<EffectorOptions>("effector")
+          .add(MOTORNET_OPTION(timestep), "s", checks::positive())
+          .add(MOTORNET_OPTION(n_ministeps), "integration substeps per timestep", checks::at_least(1))
+          .add(MOTORNET_OPTION(integration_method), "euler or rk4")
+          .add(MOTORNET_OPTION(damping), "joint-space viscous damping (N m s, or N s)", checks::non_negative())
+          .add(MOTORNET_OPTION(kernels), "auto (fused when every model has a kernel), fused or op-by-op")
+          .add(MOTORNET_OPTION(pos_lower_bound), "joint position lower bound: one value, or one per dof (none: the skeleton's)")
+          .add(MOTORNET_OPTION(pos_upper_bound), "joint position upper bound, likewise")
+          .add(MOTORNET_OPTION(vel_lower_bound), "joint velocity lower bound, likewise")
+          .add(MOTORNET_OPTION(vel_upper_bound), "joint velocity upper bound, likewise");
+  return table;
+}
+
 void EffectorImpl::validate_options() {
   require(skeleton_ != nullptr, "skeleton", "an effector needs a skeleton");
   require(muscle_ != nullptr, "muscle", "an effector needs a muscle model");
-  const double dt = options_.timestep();
-  require(std::isfinite(dt) && dt > 0, "timestep", fmt::format("must be positive, got {}", dt));
-  require(options_.n_ministeps() >= 1, "n_ministeps", fmt::format("must be at least 1, got {}", options_.n_ministeps()));
-  require(std::isfinite(options_.damping()) && options_.damping() >= 0, "damping",
-          fmt::format("must be a non-negative number, got {}", options_.damping()));
+  effector_option_table().check(options_);
   method_ = parse_integration_method(options_.integration_method());
   kernel_choice_ = parse_kernel_choice(options_.kernels());
   skeleton_->set_bounds(options_.pos_lower_bound(), options_.pos_upper_bound(), options_.vel_lower_bound(),

@@ -10,21 +10,10 @@ namespace motornet {
 
 namespace {
 
-const std::vector<std::string> kOptionKeys = {"timestep",        "n_ministeps",     "integration_method",
-                                              "damping",         "pos_lower_bound", "pos_upper_bound",
-                                              "vel_lower_bound", "vel_upper_bound", "kernels"};
-
 std::vector<std::string> with_options(std::vector<std::string> keys) {
-  keys.insert(keys.end(), kOptionKeys.begin(), kOptionKeys.end());
+  const auto options = effector_option_table().keys();
+  keys.insert(keys.end(), options.begin(), options.end());
   return keys;
-}
-
-// A bound is one number for every dof or a list with one per dof (the length is checked by the skeleton).
-std::optional<std::vector<double>> bound(const ConfigNode& block, const std::string& key) {
-  auto node = block.child(key);
-  if (!node) return std::nullopt;
-  if (node->is_scalar()) return std::vector<double>{node->as_double()};
-  return node->as_doubles();
 }
 
 // The muscle block: `type` and model-wide parameter values.
@@ -44,16 +33,7 @@ Muscle muscle_from_config(const ConfigNode& block, const std::string& default_ty
 }  // namespace
 
 EffectorOptions effector_options_from_config(const ConfigNode& block, EffectorOptions options) {
-  if (auto node = block.child("timestep")) options.timestep(node->as_double());
-  if (auto node = block.child("n_ministeps")) options.n_ministeps(node->as_int());
-  if (auto node = block.child("integration_method")) options.integration_method(node->as_string());
-  if (auto node = block.child("damping")) options.damping(node->as_double());
-  if (auto node = block.child("kernels")) options.kernels(node->as_string());
-  options.pos_lower_bound(bound(block, "pos_lower_bound"))
-      .pos_upper_bound(bound(block, "pos_upper_bound"))
-      .vel_lower_bound(bound(block, "vel_lower_bound"))
-      .vel_upper_bound(bound(block, "vel_upper_bound"));
-  return options;
+  return effector_option_table().assign(block, std::move(options));
 }
 
 Effector effector_from_config(const ConfigNode& block) {

@@ -41,27 +41,12 @@ NamedRegistry<MuscleFactory>& muscles() {
 }
 
 Skeleton point_mass_from_config(const ConfigNode& block) {
-  block.check_keys({"type", "space_dim", "mass"});
-  PointMassOptions defaults;
-  auto options = PointMassOptions()
-                     .space_dim(block.get_int("space_dim", defaults.space_dim()))
-                     .mass(block.get_double("mass", defaults.mass()));
+  auto options = point_mass_option_table().read(block, PointMassOptions(), {"type"});
   return under_path(block.path(), [&] { return std::make_shared<PointMassImpl>(options); });
 }
 
 Skeleton two_dof_arm_from_config(const ConfigNode& block) {
-  block.check_keys({"type", "m1", "m2", "l1g", "l2g", "i1", "i2", "l1", "l2", "viscosity"});
-  TwoDofArmOptions d;
-  auto options = TwoDofArmOptions()
-                     .m1(block.get_double("m1", d.m1()))
-                     .m2(block.get_double("m2", d.m2()))
-                     .l1g(block.get_double("l1g", d.l1g()))
-                     .l2g(block.get_double("l2g", d.l2g()))
-                     .i1(block.get_double("i1", d.i1()))
-                     .i2(block.get_double("i2", d.i2()))
-                     .l1(block.get_double("l1", d.l1()))
-                     .l2(block.get_double("l2", d.l2()))
-                     .viscosity(block.get_double("viscosity", d.viscosity()));
+  auto options = two_dof_arm_option_table().read(block, TwoDofArmOptions(), {"type"});
   return under_path(block.path(), [&] { return std::make_shared<TwoDofArmImpl>(options); });
 }
 

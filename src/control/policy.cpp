@@ -66,12 +66,39 @@ void load_parameters_checked(torch::nn::Module& module, torch::serialize::InputA
   }
 }
 
+const OptionTable<RecurrentPolicyOptions>& recurrent_policy_option_table() {
+  static const auto table =
+      OptionTable<RecurrentPolicyOptions>("policy GRU, LSTM, RNN")
+          .add(MOTORNET_OPTION(hidden_size), "units per layer", checks::at_least(1))
+          .add(MOTORNET_OPTION(n_layers), "recurrent layers", checks::at_least(1))
+          .add(MOTORNET_OPTION(readout_bias), "initial bias of the sigmoid readout")
+          .add(MOTORNET_OPTION(kernels), "auto (fused steps where available), fused or op-by-op");
+  return table;
+}
+
+const OptionTable<MlpPolicyOptions>& mlp_policy_option_table() {
+  static const auto table =
+      OptionTable<MlpPolicyOptions>("policy MLP")
+          .add(MOTORNET_OPTION(hidden_sizes), "units of each hidden layer",
+               OptionCheck<std::vector<int64_t>>([](const std::vector<int64_t>& sizes) -> std::optional<std::string> {
+                 for (auto size : sizes)
+                   if (size < 1) return fmt::format("layer sizes must be at least 1, got {}", size);
+                 return std::nullopt;
+               }))
+          .add(MOTORNET_OPTION(readout_bias), "initial bias of the sigmoid readout");
+  return table;
+}
+
 namespace {
 
 Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size, CellType cell) {
-  std::vector<std::string> keys = {"type", "hidden_size", "n_layers", "hidden_noise", "readout_bias", "kernels"};
-  if (cell != CellType::kGru && cell != CellType::kLstm) keys.push_back("nonlinearity");
-  block.check_keys(keys);
+  std::vector<std::string> other_keys = {"type", "hidden_noise"};
+  if (cell != CellType::kGru && cell != CellType::kLstm) other_keys.push_back("nonlinearity");
+  block.check_keys([&] {
+    auto keys = recurrent_policy_option_table().keys();
+    keys.insert(keys.end(), other_keys.begin(), other_keys.end());
+    return keys;
+  }());
   if (cell == CellType::kRnnTanh) {
     const std::string nonlinearity = block.get_string("nonlinearity", "tanh");
     if (nonlinearity == "relu") {
@@ -80,12 +107,7 @@ Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_
       block.at("nonlinearity").fail(fmt::format("expected tanh or relu, got '{}'", nonlinearity));
     }
   }
-  auto options = RecurrentPolicyOptions(input_size, output_size)
-                     .cell(cell)
-                     .hidden_size(block.get_int("hidden_size", 32))
-                     .n_layers(block.get_int("n_layers", 1))
-                     .readout_bias(block.get_double("readout_bias", -5.0))
-                     .kernels(block.get_string("kernels", "auto"));
+  auto options = recurrent_policy_option_table().assign(block, RecurrentPolicyOptions(input_size, output_size).cell(cell));
   Policy policy = under_path(block.path(), [&] { return std::make_shared<RecurrentPolicyImpl>(options); });
   under_path(block.path(), [&] { policy->set_hidden_noise(block.get_double("hidden_noise", 0.0), std::nullopt); });
   return policy;
@@ -98,13 +120,8 @@ NamedRegistry<PolicyFactory>& policies() {
     r->add("LSTM", [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kLstm); });
     r->add("RNN", [](const ConfigNode& b, int64_t i, int64_t o) { return recurrent_from_config(b, i, o, CellType::kRnnTanh); });
     r->add("MLP", [](const ConfigNode& block, int64_t input_size, int64_t output_size) -> Policy {
-      block.check_keys({"type", "hidden_sizes", "hidden_noise", "readout_bias"});
-      auto options = MlpPolicyOptions(input_size, output_size).readout_bias(block.get_double("readout_bias", -5.0));
-      if (auto sizes = block.child("hidden_sizes")) {
-        std::vector<int64_t> hidden;
-        for (size_t i = 0; i < sizes->size(); ++i) hidden.push_back(sizes->at(i).as_int());
-        options.hidden_sizes(hidden);
-      }
+      auto options = mlp_policy_option_table().read(block, MlpPolicyOptions(input_size, output_size),
+                                                    {"type", "hidden_noise"});
       Policy policy = under_path(block.path(), [&] { return std::make_shared<MlpPolicyImpl>(options); });
       under_path(block.path(), [&] { policy->set_hidden_noise(block.get_double("hidden_noise", 0.0), std::nullopt); });
       return policy;

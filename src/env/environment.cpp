@@ -11,9 +11,6 @@
 namespace motornet {
 
 namespace {
-void require_non_negative(double value, const char* key) {
-  require(std::isfinite(value) && value >= 0.0, key, fmt::format("must be a non-negative number, got {}", value));
-}
 
 // Reshapes a [1 or B, width] override to [B, width].
 torch::Tensor per_trial(const torch::Tensor& value, int64_t batch, int64_t width, const char* key,
@@ -27,27 +24,41 @@ torch::Tensor per_trial(const torch::Tensor& value, int64_t batch, int64_t width
 }
 }  // namespace
 
+const OptionTable<EnvironmentOptions>& environment_option_table() {
+  static const auto table =
+      OptionTable<EnvironmentOptions>("environment")
+          .add(MOTORNET_OPTION(max_ep_duration), "episode length (s)", checks::positive())
+          .add(MOTORNET_OPTION(proprioception_delay), "s, a whole number of timesteps (none: one timestep)",
+               checks::positive_if_set())
+          .add(MOTORNET_OPTION(vision_delay), "s, a whole number of timesteps (none: one timestep)",
+               checks::positive_if_set())
+          .add(MOTORNET_OPTION(proprioception_noise), "standard deviation of the muscle senses' noise",
+               checks::non_negative())
+          .add(MOTORNET_OPTION(vision_noise), "standard deviation of the fingertip sense's noise",
+               checks::non_negative())
+          .add(MOTORNET_OPTION(obs_noise), "standard deviation added to the whole observation: one, or one per entry",
+               checks::each_non_negative())
+          .add(MOTORNET_OPTION(action_noise), "standard deviation of the motor noise (times the action)",
+               checks::non_negative())
+          .add(MOTORNET_OPTION(action_frame_stacking), "past actions in the observation", checks::at_least(0))
+          .add(MOTORNET_OPTION(seed), "the environment's own generator (trials and noise outside training)");
+  return table;
+}
+
 EnvironmentImpl::EnvironmentImpl(Effector effector, TaskPtr task, EnvironmentOptions options)
     : effector_(std::move(effector)), task_(std::move(task)), options_(std::move(options)) {
   require(task_ != nullptr, "task", "an environment needs a task");
   const double dt = effector_->timestep();
-  require(std::isfinite(options_.max_ep_duration()) && options_.max_ep_duration() > 0.0, "max_ep_duration",
-          fmt::format("must be positive, got {}", options_.max_ep_duration()));
+  environment_option_table().check(options_);
   n_steps_ = static_cast<int64_t>(std::llround(options_.max_ep_duration() / dt));
   require(n_steps_ >= 1, "max_ep_duration",
           fmt::format("{} s is shorter than one timestep ({} s)", options_.max_ep_duration(), dt));
   proprioception_lag_ = delay_steps(options_.proprioception_delay(), "proprioception_delay");
   vision_lag_ = delay_steps(options_.vision_delay(), "vision_delay");
-  require_non_negative(options_.proprioception_noise(), "proprioception_noise");
-  require_non_negative(options_.vision_noise(), "vision_noise");
-  require_non_negative(options_.action_noise(), "action_noise");
-  require(options_.action_frame_stacking() >= 0, "action_frame_stacking",
-          fmt::format("must not be negative, got {}", options_.action_frame_stacking()));
   const auto& obs_noise = options_.obs_noise();
   require(obs_noise.size() == 1 || static_cast<int64_t>(obs_noise.size()) == observation_size(), "obs_noise",
           fmt::format("expected one value or one per observation entry ({}), got {}", observation_size(),
                       obs_noise.size()));
-  for (double sigma : obs_noise) require_non_negative(sigma, "obs_noise");
   under_path("task", [&] { task_->validate(*effector_, dt, n_steps_); });
   register_module("effector", effector_.ptr());
   seed(options_.seed());

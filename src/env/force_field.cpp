@@ -14,12 +14,23 @@ torch::Tensor hand_velocity(const EffectorState& state) {
 int64_t steps_for(double seconds, double timestep) { return static_cast<int64_t>(std::llround(seconds / timestep)); }
 }  // namespace
 
+const OptionTable<ForceFieldOptions>& force_field_option_table() {
+  static const auto table =
+      OptionTable<ForceFieldOptions>("every force field")
+          .add(MOTORNET_OPTION(name), "its name in the step info and records (default: type and index)")
+          .add(MOTORNET_OPTION(fraction), "fraction of trials it applies to, drawn per trial", checks::fraction())
+          .add(MOTORNET_OPTION(start_time), "s: on from this time ...", checks::non_negative())
+          .add(MOTORNET_OPTION(end_time), "s: ... until before this time")
+          .add(MOTORNET_OPTION(off_before_go_cue), "off until the trial's go cue")
+          .rule("end_time", [](const ForceFieldOptions& o) -> std::optional<std::string> {
+            if (o.end_time() > o.start_time()) return std::nullopt;
+            return fmt::format("must be after start_time ({}), got {}", o.start_time(), o.end_time());
+          });
+  return table;
+}
+
 ForceField::ForceField(ForceFieldOptions options) : options_(std::move(options)) {
-  require(options_.fraction() >= 0.0 && options_.fraction() <= 1.0, "fraction",
-          fmt::format("must lie in [0, 1], got {}", options_.fraction()));
-  require(options_.start_time() >= 0.0, "start_time", fmt::format("must not be negative, got {}", options_.start_time()));
-  require(options_.end_time() > options_.start_time(), "end_time",
-          fmt::format("must be after start_time ({}), got {}", options_.start_time(), options_.end_time()));
+  force_field_option_table().check(options_);
 }
 
 FieldTrials ForceField::sample(int64_t batch_size, int64_t space_dim, double timestep, torch::Generator& generator) const {

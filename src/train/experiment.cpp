@@ -9,39 +9,11 @@
 namespace motornet {
 
 OptimizerOptions optimizer_options_from_config(const ConfigNode& block) {
-  block.require_map();
-  block.check_keys({"type", "lr", "weight_decay", "betas", "eps", "momentum", "schedule", "step_size", "gamma", "min_lr"});
-  OptimizerOptions options;
-  if (auto node = block.child("type")) options.type(node->as_string());
-  if (auto node = block.child("lr")) options.lr(node->as_double());
-  if (auto node = block.child("weight_decay")) options.weight_decay(node->as_double());
-  if (auto node = block.child("betas")) options.betas(node->as_doubles(2));
-  if (auto node = block.child("eps")) options.eps(node->as_double());
-  if (auto node = block.child("momentum")) options.momentum(node->as_double());
-  if (auto node = block.child("schedule")) options.schedule(node->as_string());
-  if (auto node = block.child("step_size")) options.step_size(node->as_int());
-  if (auto node = block.child("gamma")) options.gamma(node->as_double());
-  if (auto node = block.child("min_lr")) options.min_lr(node->as_double());
-  return options;
+  return optimizer_option_table().read(block);
 }
 
 TrainingOptions training_options_from_config(const ConfigNode& block) {
-  block.require_map();
-  block.check_keys({"batch_size", "n_batches", "gradient_clip", "validation_every", "validation_batch_size",
-                    "checkpoint_every", "log_every", "replicates"});
-  TrainingOptions options;
-  if (auto node = block.child("batch_size")) options.batch_size(node->as_int());
-  if (auto node = block.child("n_batches")) options.n_batches(node->as_int());
-  if (auto node = block.child("gradient_clip")) options.gradient_clip(node->as_double());
-  if (auto node = block.child("validation_every")) options.validation_every(node->as_int());
-  if (auto node = block.child("validation_batch_size")) options.validation_batch_size(node->as_int());
-  if (auto node = block.child("checkpoint_every")) options.checkpoint_every(node->as_int());
-  if (auto node = block.child("log_every")) options.log_every(node->as_int());
-  if (auto node = block.child("replicates")) {
-    options.replicates(node->as_int());
-    if (options.replicates() < 1) node->fail(fmt::format("must be at least 1, got {}", options.replicates()));
-  }
-  return options;
+  return training_option_table().read(block);
 }
 
 namespace {

@@ -1,21 +1,17 @@
 #include "motornet/train/trainer.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
-#include <sstream>
 
 #include "motornet/core/error.h"
-#include "motornet/core/parse_integer.h"
 #include "motornet/io/atomic_file.h"
 #include "motornet/control/policies/replicated_policy.h"
 #include "motornet/control/rollout.h"
+#include "motornet/train/progress_report.h"
 
 namespace motornet {
 
@@ -37,54 +33,31 @@ uint64_t stream_seed(uint64_t seed, uint64_t stream) {
 
 }  // namespace
 
-void check_training_options(const OptimizerOptions& o, const TrainingOptions& t) {
-  require(o.type() == "adam" || o.type() == "adamw" || o.type() == "sgd", "optimizer.type",
-          fmt::format("unknown optimizer '{}'; use adam, adamw or sgd", o.type()));
-  require(std::isfinite(o.lr()) && o.lr() > 0.0, "optimizer.lr", fmt::format("must be positive, got {}", o.lr()));
-  require(o.weight_decay() >= 0.0, "optimizer.weight_decay", "must not be negative");
-  require(o.betas().size() == 2 && o.betas()[0] >= 0 && o.betas()[0] < 1 && o.betas()[1] >= 0 && o.betas()[1] < 1,
-          "optimizer.betas", "expected two numbers in [0, 1)");
-  require(o.eps() > 0.0, "optimizer.eps", "must be positive");
-  require(o.momentum() >= 0.0, "optimizer.momentum", "must not be negative");
-  require(o.schedule() == "constant" || o.schedule() == "step" || o.schedule() == "cosine", "optimizer.schedule",
-          fmt::format("unknown schedule '{}'; use constant, step or cosine", o.schedule()));
-  require(o.step_size() >= 1, "optimizer.step_size", "must be at least 1");
-  require(o.gamma() > 0.0, "optimizer.gamma", "must be positive");
-  require(o.min_lr() >= 0.0 && o.min_lr() <= o.lr(), "optimizer.min_lr", "must lie in [0, lr]");
-  require(t.batch_size() >= 1, "training.batch_size", fmt::format("must be at least 1, got {}", t.batch_size()));
-  require(t.n_batches() >= 0, "training.n_batches", fmt::format("must not be negative, got {}", t.n_batches()));
-  require(std::isfinite(t.gradient_clip()) && t.gradient_clip() >= 0.0, "training.gradient_clip",
-          "must be a non-negative number (0: no clipping)");
-  require(t.validation_every() >= 0, "training.validation_every", "must not be negative (0: never)");
-  require(t.validation_batch_size() >= 1, "training.validation_batch_size", "must be at least 1");
-  require(t.checkpoint_every() >= 0, "training.checkpoint_every", "must not be negative (0: only at the end)");
-  require(t.log_every() >= 1, "training.log_every", "must be at least 1");
+const OptionTable<TrainingOptions>& training_option_table() {
+  static const auto table =
+      OptionTable<TrainingOptions>("training")
+          .add(MOTORNET_OPTION(batch_size), "trials per batch", checks::at_least(1))
+          .add(MOTORNET_OPTION(n_batches), "batches to train (the total; a resume may raise it)", checks::at_least(0))
+          .add(MOTORNET_OPTION(gradient_clip), "maximal gradient norm (0: no clipping)",
+               OptionCheck<double>([](double v) -> std::optional<std::string> {
+                 if (std::isfinite(v) && v >= 0.0) return std::nullopt;
+                 return fmt::format("must be a non-negative number (0: no clipping), got {}", v);
+               }))
+          .add(MOTORNET_OPTION(validation_every), "batches between validations (0: never)",
+               checks::at_least(0, " (0: never)"))
+          .add(MOTORNET_OPTION(validation_batch_size), "trials of the fixed validation batch", checks::at_least(1))
+          .add(MOTORNET_OPTION(checkpoint_every), "batches between checkpoints (0: only at the end)",
+               checks::at_least(0, " (0: only at the end)"))
+          .add(MOTORNET_OPTION(log_every), "batches between progress lines (when not on a terminal)",
+               checks::at_least(1))
+          .add(MOTORNET_OPTION(replicates), "independent networks trained at once (seeds seed .. seed + K - 1)",
+               checks::at_least(1));
+  return table;
 }
 
-namespace {
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const OptimizerOptions& o, std::vector<torch::Tensor> parameters) {
-  if (o.type() == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        parameters, torch::optim::SGDOptions(o.lr()).momentum(o.momentum()).weight_decay(o.weight_decay()));
-  auto betas = std::make_tuple(o.betas()[0], o.betas()[1]);
-  if (o.type() == "adamw")
-    return std::make_unique<torch::optim::AdamW>(
-        parameters, torch::optim::AdamWOptions(o.lr()).betas(betas).eps(o.eps()).weight_decay(o.weight_decay()));
-  return std::make_unique<torch::optim::Adam>(
-      parameters, torch::optim::AdamOptions(o.lr()).betas(betas).eps(o.eps()).weight_decay(o.weight_decay()));
-}
-
-std::string format_duration(double seconds) {
-  auto s = static_cast<int64_t>(std::max(0.0, seconds));
-  return s >= 3600 ? fmt::format("{}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60) : fmt::format("{:02}:{:02}", s / 60, s % 60);
-}
-
-}  // namespace
-
-std::atomic<bool>* Trainer::global_stop_flag() {
-  static std::atomic<bool> flag{false};
-  return &flag;
+void check_training_options(const OptimizerOptions& optimizer, const TrainingOptions& training) {
+  check_optimizer_options(optimizer);
+  training_option_table().check(training, "training");
 }
 
 Trainer::Trainer(Environment environment, Policy policy, CompositeLoss losses, OptimizerOptions optimizer,
@@ -100,6 +73,7 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
       losses_(std::move(losses)),
       optimizer_options_(std::move(optimizer)),
       training_(std::move(training)),
+      schedule_(optimizer_options_, training_.n_batches()),
       run_directory_(std::move(run_directory)),
       group_(training_.data_parallel()) {
   check_training_options(optimizer_options_, training_);
@@ -148,16 +122,6 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
 
 bool Trainer::writes_files() const { return !run_directory_.empty() && (!group_ || group_->rank() == 0); }
 
-double Trainer::learning_rate(int64_t batch) const {
-  const auto& o = optimizer_options_;
-  if (o.schedule() == "step") return o.lr() * std::pow(o.gamma(), static_cast<double>(batch / o.step_size()));
-  if (o.schedule() == "cosine") {
-    const double progress = training_.n_batches() > 0 ? static_cast<double>(batch) / training_.n_batches() : 0.0;
-    return o.min_lr() + 0.5 * (o.lr() - o.min_lr()) * (1.0 + std::cos(M_PI * std::min(progress, 1.0)));
-  }
-  return o.lr();
-}
-
 LossValues Trainer::validate() { return validate_replicates().front(); }
 
 std::vector<LossValues> Trainer::validate_replicates() {
@@ -192,11 +156,67 @@ std::vector<LossValues> Trainer::replicate_losses(const EpisodeRecord& episode) 
   return values;
 }
 
-void Trainer::average_over_ranks(std::vector<torch::Tensor>& values) {
-  if (!group_) return;
-  group_->all_reduce_sum(values, batch_ + 1);
-  torch::NoGradGuard no_grad;
-  for (auto& value : values) value.div_(static_cast<double>(group_->world_size()));
+MetricsLog Trainer::metrics_log(const Replica& replica) const {
+  std::vector<std::string> names;
+  for (const auto& term : losses_.terms()) names.push_back(term.name);
+  return MetricsLog(replica.directory, names);
+}
+
+CheckpointParts Trainer::checkpoint_parts(const Replica& replica) const {
+  return {replica.policy, replica.optimizer.get(), replica.environment_generator, replica.noise_generator};
+}
+
+std::vector<double> Trainer::backward(const std::vector<LossValues>& values) {
+  torch::Tensor total = values.front().total;
+  for (size_t k = 1; k < values.size(); ++k) total = total + values[k].total;
+  for (auto& replica : replicas_) replica.optimizer->zero_grad();
+  total.backward();
+  std::vector<double> scalars;  // per replicate: the loss, then each term
+  for (const auto& v : values) {
+    scalars.push_back(v.total.item<double>());
+    for (const auto& term : losses_.terms()) scalars.push_back(v.terms.at(term.name).item<double>());
+  }
+  return scalars;
+}
+
+bool Trainer::share_across_ranks(std::vector<double>& scalars) {
+  const bool stop_here = training_.stop().requested();
+  if (!group_) return stop_here;
+  // Every logged number and the stop request travel with the gradients: one all-reduce per batch, and every
+  // rank takes the same decisions.
+  std::vector<torch::Tensor> reduced;
+  for (auto& parameter : stepper_->parameters()) {
+    if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
+    reduced.push_back(parameter.grad());
+  }
+  scalars.push_back(stop_here ? 1.0 : 0.0);
+  reduced.push_back(torch::tensor(scalars, torch::kFloat64));
+  group_->all_reduce_sum(reduced, batch_ + 1);
+  {
+    torch::NoGradGuard no_grad;
+    for (auto& value : reduced) value.div_(static_cast<double>(group_->world_size()));
+  }
+  const auto averaged = reduced.back();
+  for (size_t i = 0; i < scalars.size(); ++i) scalars[i] = averaged[i].item<double>();
+  const bool stop_anywhere = scalars.back() > 0.0;
+  scalars.pop_back();
+  return stop_anywhere;
+}
+
+std::string Trainer::clip_gradients(const std::vector<double>& scalars, std::vector<double>& grad_norms) {
+  const int64_t K = n_replicates();
+  const size_t stride = 1 + losses_.terms().size();
+  const double max_norm = training_.gradient_clip() > 0.0 ? training_.gradient_clip() : INFINITY;
+  grad_norms.assign(K, 0.0);
+  for (int64_t k = 0; k < K; ++k) {
+    const std::string which = K == 1 ? "" : fmt::format(" of replicate {}", k);
+    const double loss = scalars[k * stride];
+    if (!std::isfinite(loss)) return fmt::format("the loss{} became {} at batch {}", which, loss, batch_ + 1);
+    grad_norms[k] = torch::nn::utils::clip_grad_norm_(replicas_[k].policy->parameters(), max_norm);
+    if (!std::isfinite(grad_norms[k]))
+      return fmt::format("the gradient norm{} became {} at batch {}", which, grad_norms[k], batch_ + 1);
+  }
+  return "";
 }
 
 TrainingSummary Trainer::train() {
@@ -205,70 +225,32 @@ TrainingSummary Trainer::train() {
   const bool files = writes_files();
   const int64_t K = n_replicates();
   if (files && batch_ == 0)
-    for (const auto& replica : replicas_) write_metrics_header(replica);
-  auto* global_stop = global_stop_flag();
+    for (const auto& replica : replicas_) metrics_log(replica).start();
   const int64_t first_batch = batch_;
   const auto& terms = losses_.terms();
+  const ProgressReport progress(training_.n_batches(), training_.log_every(),
+                                !training_.quiet() && (!group_ || group_->rank() == 0));
   // A stop requested here (or, data-parallel, on any rank: it travels with the all-reduce) ends the run
   // before the next batch.
   bool stopping = false;
 
   while (batch_ < training_.n_batches()) {
-    if (!group_ && (stop_requested_ || global_stop->load())) stopping = true;
+    if (!group_ && training_.stop().requested()) stopping = true;
     if (stopping) {
       summary.outcome = TrainingOutcome::kInterrupted;
       summary.message = fmt::format("stopped after batch {}; checkpoint written", batch_);
       break;
     }
     auto batch_start = std::chrono::steady_clock::now();
-    const double lr = learning_rate(batch_);
-    for (auto& replica : replicas_)
-      for (auto& group : replica.optimizer->param_groups()) group.options().set_lr(lr);
+    double lr = 0.0;
+    for (auto& replica : replicas_) lr = schedule_.apply(*replica.optimizer, batch_);
     stepper_->train();
 
-    auto values = replicate_losses(rollout(*environment_, *stepper_, ResetOptions().batch_size(training_.batch_size())));
-    torch::Tensor total = values.front().total;
-    for (int64_t k = 1; k < K; ++k) total = total + values[k].total;
-    for (auto& replica : replicas_) replica.optimizer->zero_grad();
-    total.backward();
-
-    // Every logged number and the stop flag travel with the gradients: one all-reduce per batch, and every
-    // rank takes the same decisions.
-    std::vector<double> scalars;
-    for (const auto& v : values) {
-      scalars.push_back(v.total.item<double>());
-      for (const auto& term : terms) scalars.push_back(v.terms.at(term.name).item<double>());
-    }
-    if (group_) {
-      std::vector<torch::Tensor> reduced;
-      for (auto& parameter : stepper_->parameters()) {
-        if (!parameter.grad().defined()) parameter.mutable_grad() = torch::zeros_like(parameter);
-        reduced.push_back(parameter.grad());
-      }
-      scalars.push_back(stop_requested_ || global_stop->load() ? 1.0 : 0.0);
-      reduced.push_back(torch::tensor(scalars, torch::kFloat64));
-      average_over_ranks(reduced);
-      auto averaged = reduced.back();
-      for (size_t i = 0; i < scalars.size(); ++i) scalars[i] = averaged[i].item<double>();
-      stopping = scalars.back() > 0.0;
-      scalars.pop_back();
-    }
-
-    const size_t stride = 1 + terms.size();
-    std::string failure;
-    std::vector<double> grad_norms(K);
-    for (int64_t k = 0; k < K && failure.empty(); ++k) {
-      const std::string which = K == 1 ? "" : fmt::format(" of replicate {}", k);
-      const double loss = scalars[k * stride];
-      if (!std::isfinite(loss)) {
-        failure = fmt::format("the loss{} became {} at batch {}", which, loss, batch_ + 1);
-        break;
-      }
-      const double max_norm = training_.gradient_clip() > 0.0 ? training_.gradient_clip() : INFINITY;
-      grad_norms[k] = torch::nn::utils::clip_grad_norm_(replicas_[k].policy->parameters(), max_norm);
-      if (!std::isfinite(grad_norms[k]))
-        failure = fmt::format("the gradient norm{} became {} at batch {}", which, grad_norms[k], batch_ + 1);
-    }
+    auto scalars =
+        backward(replicate_losses(rollout(*environment_, *stepper_, ResetOptions().batch_size(training_.batch_size()))));
+    stopping = share_across_ranks(scalars);
+    std::vector<double> grad_norms;
+    const std::string failure = clip_gradients(scalars, grad_norms);
     if (!failure.empty()) {
       summary.outcome = TrainingOutcome::kDiverged;
       summary.message = fmt::format("{}; training stopped, {}", failure, kept_checkpoint());
@@ -278,6 +260,7 @@ TrainingSummary Trainer::train() {
     ++batch_;
     elapsed_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_start).count();
 
+    const size_t stride = 1 + terms.size();
     std::vector<BatchMetrics> metrics(K);
     for (int64_t k = 0; k < K; ++k) {
       auto& m = metrics[k];
@@ -302,17 +285,17 @@ TrainingSummary Trainer::train() {
       auto& recent = replicas_[k].recent;
       recent.push_back(metrics[k].loss);
       if (recent.size() > 100) recent.erase(recent.begin());
-      if (files) append_metrics(replicas_[k], metrics[k]);
+      if (files) metrics_log(replicas_[k]).append(metrics[k]);
       if (on_batch) on_batch(metrics[k]);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    report_progress(metrics, (batch_ - first_batch) / std::max(seconds, 1e-9));
+    progress.batch_done(metrics, (batch_ - first_batch) / std::max(seconds, 1e-9));
     if (files && training_.checkpoint_every() > 0 && batch_ % training_.checkpoint_every() == 0) {
       save_checkpoint();
       export_policy();
     }
   }
-  if (!training_.quiet() && isatty(fileno(stderr))) std::cerr << "\n";
+  progress.finish();
   if (files && summary.outcome != TrainingOutcome::kDiverged) {
     save_checkpoint();
     export_policy();
@@ -334,98 +317,12 @@ TrainingSummary Trainer::train() {
   return summary;
 }
 
-void Trainer::report_progress(const std::vector<BatchMetrics>& metrics, double rate) const {
-  if (training_.quiet() || (group_ && group_->rank() != 0)) return;
-  // With replicates: the mean over replicates (each replicate's own numbers are in its metrics.csv).
-  const auto& first = metrics.front();
-  double loss = 0.0, grad_norm = 0.0, validation_sum = 0.0;
-  for (const auto& m : metrics) {
-    loss += m.loss / metrics.size();
-    grad_norm += m.grad_norm / metrics.size();
-    if (m.validation_loss) validation_sum += *m.validation_loss / metrics.size();
-  }
-  const std::string label = metrics.size() > 1 ? fmt::format("mean of {} replicates: loss", metrics.size()) : "loss";
-  const double eta = rate > 0 ? (training_.n_batches() - first.batch) / rate : 0.0;
-  std::string validation = first.validation_loss ? fmt::format(" | validation {:.4f}", validation_sum) : "";
-  if (isatty(fileno(stderr))) {
-    const int width = 30;
-    const int filled = static_cast<int>(width * first.batch / std::max<int64_t>(1, training_.n_batches()));
-    std::cerr << fmt::format("\r[{}{}] {}/{} | {} {:.4f}{} | {:.1f} batch/s | ETA {}   ", std::string(filled, '#'),
-                             std::string(width - filled, '.'), first.batch, training_.n_batches(), label, loss,
-                             validation, rate, format_duration(eta))
-              << std::flush;
-  } else if (first.batch % training_.log_every() == 0 || first.batch == training_.n_batches() || first.validation_loss) {
-    std::cerr << fmt::format("batch {}/{} {} {:.5f}{} lr {:.3g} grad {:.3g} | {:.1f} batch/s, ETA {}\n", first.batch,
-                             training_.n_batches(), label, loss, validation, first.lr, grad_norm, rate,
-                             format_duration(eta));
-  }
-}
-
-void Trainer::write_metrics_header(const Replica& replica) const {
-  std::vector<std::string> columns = {"batch", "time_s", "loss"};
-  for (const auto& term : losses_.terms()) columns.push_back("loss_" + term.name);
-  columns.insert(columns.end(), {"validation_loss", "lr", "grad_norm"});
-  write_text_atomically((fs::path(replica.directory) / "metrics.csv").string(),
-                        fmt::format("{}\n", fmt::join(columns, ",")));
-}
-
-void Trainer::append_metrics(const Replica& replica, const BatchMetrics& m) const {
-  std::ofstream out(fs::path(replica.directory) / "metrics.csv", std::ios::app);
-  out << fmt::format("{},{:.3f},{:.8g}", m.batch, m.elapsed, m.loss);
-  for (const auto& term : losses_.terms()) out << fmt::format(",{:.8g}", m.terms.at(term.name));
-  out << "," << (m.validation_loss ? fmt::format("{:.8g}", *m.validation_loss) : std::string());
-  out << fmt::format(",{:.8g},{:.8g}\n", m.lr, m.grad_norm);
-}
-
-namespace {
-// The batch number in the first column of a metrics.csv row. A row without one means the file was damaged (by
-// hand, or by another writer), so the resume stops and says where, rather than dropping or misreading rows.
-int64_t metrics_row_batch(const std::string& path, int64_t line_number, const std::string& line) {
-  const std::string cell = line.substr(0, line.find(','));
-  const auto batch = parse_integer(cell);
-  if (!batch)
-    throw InputError("", fmt::format("{} line {}: the batch column is '{}', not a batch number; the file is damaged, "
-                                     "so the run cannot resume from it (restore or remove that row)",
-                                     path, line_number, cell));
-  return *batch;
-}
-}  // namespace
-
-void Trainer::truncate_metrics_after(const Replica& replica, int64_t batch) const {
-  const auto path = fs::path(replica.directory) / "metrics.csv";
-  std::ifstream in(path);
-  if (!in) {
-    write_metrics_header(replica);
-    return;
-  }
-  std::stringstream kept;
-  std::string line;
-  bool header = true;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (!header && (line.empty() || metrics_row_batch(path.string(), number, line) > batch)) continue;
-    kept << line << "\n";
-    header = false;
-  }
-  in.close();
-  write_text_atomically(path.string(), kept.str());
-}
-
 void Trainer::save_checkpoint() const {
   require(!run_directory_.empty(), "run_directory", "checkpoints need a run directory");
   if (!writes_files()) return;
-  for (const auto& replica : replicas_) {
-    torch::serialize::OutputArchive archive, policy_archive, optimizer_archive;
-    replica.policy->save(policy_archive);
-    replica.optimizer->save(optimizer_archive);
-    archive.write("policy", policy_archive);
-    archive.write("optimizer", optimizer_archive);
-    archive.write("environment_generator", replica.environment_generator.get_state());
-    archive.write("noise_generator", replica.noise_generator.get_state());
-    archive.write("batch", torch::tensor(batch_, torch::kInt64));
-    archive.write("elapsed", torch::tensor(elapsed_, torch::kFloat64));
-    write_file_atomically((fs::path(replica.directory) / "checkpoint.pt").string(),
-                          [&](std::ostream& out) { archive.save_to(out); });
-  }
+  for (const auto& replica : replicas_)
+    write_checkpoint((fs::path(replica.directory) / "checkpoint.pt").string(),
+                     checkpoint_parts(replica), {batch_, elapsed_});
   last_checkpoint_batch_ = batch_;
 }
 
@@ -438,43 +335,20 @@ std::string Trainer::kept_checkpoint() const {
 void Trainer::resume() {
   require(!run_directory_.empty(), "run_directory", "resuming needs a run directory");
   std::optional<int64_t> resumed_batch;
-  for (size_t k = 0; k < replicas_.size(); ++k) {
-    auto& replica = replicas_[k];
-    const auto path = fs::path(replica.directory) / "checkpoint.pt";
-    require(fs::exists(path), path.string(), "no checkpoint to resume from");
-    int64_t batch = 0;
-    double elapsed = 0.0;
-    try {
-      torch::serialize::InputArchive archive, policy_archive, optimizer_archive;
-      archive.load_from(path.string());
-      archive.read("policy", policy_archive);
-      archive.read("optimizer", optimizer_archive);
-      load_parameters_checked(*replica.policy, policy_archive, path.string());
-      replica.optimizer->load(optimizer_archive);
-      torch::Tensor environment_state, noise_state, batch_tensor, elapsed_tensor;
-      archive.read("environment_generator", environment_state);
-      archive.read("noise_generator", noise_state);
-      archive.read("batch", batch_tensor);
-      archive.read("elapsed", elapsed_tensor);
-      replica.environment_generator.set_state(environment_state);
-      replica.noise_generator.set_state(noise_state);
-      batch = batch_tensor.item<int64_t>();
-      elapsed = elapsed_tensor.item<double>();
-    } catch (const c10::Error& error) {
-      std::string what = error.what_without_backtrace();
-      throw InputError(path.string(), "the checkpoint is corrupt or does not match this configuration (" +
-                                          what.substr(0, what.find('\n')) + ")");
-    }
-    require_lazy(!resumed_batch || *resumed_batch == batch, path.c_str(), [&] {
-      return fmt::format("this replicate's checkpoint is at batch {} but replicate 0's at batch {}", batch, *resumed_batch);
+  for (auto& replica : replicas_) {
+    const auto path = (fs::path(replica.directory) / "checkpoint.pt").string();
+    const auto position = read_checkpoint(path, checkpoint_parts(replica));
+    require_lazy(!resumed_batch || *resumed_batch == position.batch, path.c_str(), [&] {
+      return fmt::format("this replicate's checkpoint is at batch {} but replicate 0's at batch {}", position.batch,
+                         *resumed_batch);
     });
-    resumed_batch = batch;
-    batch_ = batch;
-    elapsed_ = elapsed;
+    resumed_batch = position.batch;
+    batch_ = position.batch;
+    elapsed_ = position.elapsed;
   }
   last_checkpoint_batch_ = batch_;
   if (writes_files())
-    for (const auto& replica : replicas_) truncate_metrics_after(replica, batch_);
+    for (const auto& replica : replicas_) metrics_log(replica).truncate_after(batch_);
 }
 
 void Trainer::export_policy() const {

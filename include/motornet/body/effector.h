@@ -16,6 +16,7 @@
 #include "motornet/body/geometry/path_geometry.h"
 #include "motornet/body/muscle.h"
 #include "motornet/body/skeleton.h"
+#include "motornet/core/option_table.h"
 
 namespace motornet {
 
@@ -60,6 +61,9 @@ struct EffectorOptions {
   TORCH_ARG(std::optional<std::vector<double>>, vel_lower_bound) = std::nullopt;
   TORCH_ARG(std::optional<std::vector<double>>, vel_upper_bound) = std::nullopt;
 };
+
+// The effector block's options (besides preset/skeleton/muscle/muscles), defaults and checks (core/option_table.h).
+const OptionTable<EffectorOptions>& effector_option_table();
 
 class EffectorImpl : public torch::nn::Module {
  public:

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "motornet/body/effector.h"
+#include "motornet/core/option_table.h"
 #include "motornet/core/row_streams.h"
 #include "motornet/env/task.h"
 
@@ -34,6 +35,9 @@ struct EnvironmentOptions {
   TORCH_ARG(int64_t, action_frame_stacking) = 0;  // how many past actions the observation carries
   TORCH_ARG(uint64_t, seed) = 0;
 };
+
+// The `environment:` block's keys (besides `task`), defaults and checks (core/option_table.h).
+const OptionTable<EnvironmentOptions>& environment_option_table();
 
 struct ResetOptions {
   // Trials per random stream (a plain environment has one stream: the batch size). With several streams

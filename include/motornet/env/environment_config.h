@@ -36,6 +36,15 @@ EnvironmentOptions environment_options_from_config(const ConfigNode& block);
 TaskPtr task_from_config(const ConfigNode& block);
 std::shared_ptr<ForceField> force_field_from_config(const ConfigNode& block);
 
+// A force field type for YAML `fields[i].type`: the keys it reads besides the common ones
+// (force_field_option_table) and how to build it from its block and the common options.
+struct ForceFieldType {
+  std::vector<std::string> keys;
+  std::function<std::shared_ptr<ForceField>(const ConfigNode& block, ForceFieldOptions options)> build;
+};
+void register_force_field_type(const std::string& type, ForceFieldType definition);
+std::vector<std::string> force_field_types();
+
 // A user's own task type for YAML `task.type`.
 using TaskFactory = std::function<TaskPtr(const ConfigNode& block)>;
 void register_task_type(const std::string& type, TaskFactory factory);

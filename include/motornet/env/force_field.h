@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "motornet/body/effector.h"
+#include "motornet/core/option_table.h"
 #include "motornet/env/trials.h"
 
 namespace motornet {
@@ -21,6 +22,9 @@ struct ForceFieldOptions {
   TORCH_ARG(double, end_time) = INFINITY;  // s: ... until before this time
   TORCH_ARG(bool, off_before_go_cue) = false;
 };
+
+// The keys every field's YAML block takes, their defaults and checks (core/option_table.h).
+const OptionTable<ForceFieldOptions>& force_field_option_table();
 
 class ForceField {
  public:

@@ -14,7 +14,6 @@
 // from the global seed, so the result does not depend on the number of processes), gradients are averaged by
 // one all-reduce per batch, and rank 0 alone writes files.
 
-#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -25,23 +24,12 @@
 #include "motornet/env/environment.h"
 #include "motornet/control/loss.h"
 #include "motornet/control/policy.h"
+#include "motornet/train/checkpoint.h"
+#include "motornet/core/stop_token.h"
+#include "motornet/train/metrics_log.h"
+#include "motornet/train/optimizer.h"
 
 namespace motornet {
-
-struct OptimizerOptions {
-  TORCH_ARG(std::string, type) = "adam";  // adam, adamw, sgd
-  TORCH_ARG(double, lr) = 1e-3;
-  TORCH_ARG(double, weight_decay) = 0.0;
-  TORCH_ARG(std::vector<double>, betas) = std::vector<double>{0.9, 0.999};
-  TORCH_ARG(double, eps) = 1e-8;
-  TORCH_ARG(double, momentum) = 0.0;  // sgd
-  // Learning-rate schedule over batches: constant; step (times `gamma` every `step_size` batches); cosine (from
-  // lr to `min_lr` over the run).
-  TORCH_ARG(std::string, schedule) = "constant";
-  TORCH_ARG(int64_t, step_size) = 1000;
-  TORCH_ARG(double, gamma) = 0.5;
-  TORCH_ARG(double, min_lr) = 0.0;
-};
 
 struct TrainingOptions {
   TORCH_ARG(int64_t, batch_size) = 32;
@@ -56,19 +44,14 @@ struct TrainingOptions {
   TORCH_ARG(int64_t, replicates) = 1;  // how many policies the experiment builds (the trainer counts those given)
   // Data-parallel process group (nullptr: this process trains alone).
   TORCH_ARG(std::shared_ptr<DataParallelGroup>, data_parallel) = nullptr;
+  // Requesting a stop on this token (or a copy: another thread, an app's SIGINT handler) ends train() after the
+  // current batch, with a checkpoint written.
+  TORCH_ARG(StopToken, stop) = StopToken();
 };
 
-struct BatchMetrics {
-  int64_t replicate = 0;
-  int64_t batch = 0;  // 1-based count of batches done
-  double elapsed = 0.0;  // s of training so far (across resumes)
-  double loss = 0.0;
-  std::map<std::string, double> terms;
-  std::optional<double> validation_loss;
-  double lr = 0.0;
-  double grad_norm = 0.0;
-};
-
+// The `training:` block's keys, defaults and checks (core/option_table.h); seed comes from the top level and the
+// rest (quiet, data_parallel, stop) from the caller.
+const OptionTable<TrainingOptions>& training_option_table();
 // Throws InputError naming the first bad option (optimizer.lr, training.batch_size, ...).
 void check_training_options(const OptimizerOptions& optimizer, const TrainingOptions& training);
 
@@ -106,12 +89,11 @@ class Trainer {
   void save_checkpoint() const;
   void export_policy() const;
 
-  // Thread- and signal-safe: the current batch finishes, a checkpoint is written, and train() returns.
-  void request_stop() { stop_requested_ = true; }
-  static std::atomic<bool>* global_stop_flag();  // set by the apps' SIGINT handler
+  // Thread-safe: the current batch finishes, a checkpoint is written, and train() returns (training.stop).
+  void request_stop() { training_.stop().request(); }
 
   int64_t batches_done() const { return batch_; }
-  double learning_rate(int64_t batch) const;
+  double learning_rate(int64_t batch) const { return schedule_.at(batch); }
   const Policy& policy() const { return replicas_.front().policy; }  // the first replicate's
   int64_t n_replicates() const { return static_cast<int64_t>(replicas_.size()); }
   const Policy& replicate_policy(int64_t k) const { return replicas_.at(k).policy; }
@@ -133,11 +115,15 @@ class Trainer {
   };
 
   bool writes_files() const;  // a run directory, and rank 0 (or no process group)
-  void write_metrics_header(const Replica& replica) const;
-  void append_metrics(const Replica& replica, const BatchMetrics& metrics) const;
-  void truncate_metrics_after(const Replica& replica, int64_t batch) const;
-  void report_progress(const std::vector<BatchMetrics>& metrics, double rate) const;
-  void average_over_ranks(std::vector<torch::Tensor>& values);
+  MetricsLog metrics_log(const Replica& replica) const;
+  CheckpointParts checkpoint_parts(const Replica& replica) const;
+  // Sums each replicate's loss and terms into one backward pass; returns their values as numbers.
+  std::vector<double> backward(const std::vector<LossValues>& values);
+  // Data-parallel: averages the gradients and `scalars` over ranks (one all-reduce) and returns whether any
+  // rank asked to stop. Alone: whether this process asked.
+  bool share_across_ranks(std::vector<double>& scalars);
+  // Clips each replicate's gradient; a message naming the replicate and batch when a loss or norm is not finite.
+  std::string clip_gradients(const std::vector<double>& scalars, std::vector<double>& grad_norms);
   // The composite loss of each replicate's block of an episode.
   std::vector<LossValues> replicate_losses(const EpisodeRecord& episode) const;
   std::string kept_checkpoint() const;  // what a stopped run leaves, for messages
@@ -148,13 +134,13 @@ class Trainer {
   CompositeLoss losses_;
   OptimizerOptions optimizer_options_;
   TrainingOptions training_;
+  LearningRateSchedule schedule_;
   std::string run_directory_;
   std::shared_ptr<DataParallelGroup> group_;
   ResetOptions validation_reset_;
   int64_t batch_ = 0;
   double elapsed_ = 0.0;
   mutable int64_t last_checkpoint_batch_ = -1;
-  std::atomic<bool> stop_requested_{false};
 };
 
 }  // namespace motornet

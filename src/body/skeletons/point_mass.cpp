@@ -66,12 +66,17 @@ class PointMassKernel final : public fused::SkeletonKernel {
 };
 
 const PointMassOptions& validated(const PointMassOptions& options) {
-  require(options.space_dim() >= 1, "space_dim", fmt::format("must be at least 1, got {}", options.space_dim()));
-  require(std::isfinite(options.mass()) && options.mass() > 0, "mass",
-          fmt::format("must be positive, got {}", options.mass()));
+  point_mass_option_table().check(options);
   return options;
 }
 }  // namespace
+
+const OptionTable<PointMassOptions>& point_mass_option_table() {
+  static const auto table = OptionTable<PointMassOptions>("skeleton PointMass")
+                                .add(MOTORNET_OPTION(space_dim), "dimensions it moves in", checks::at_least(1))
+                                .add(MOTORNET_OPTION(mass), "kg", checks::positive());
+  return table;
+}
 
 PointMassImpl::PointMassImpl(PointMassOptions options)
     : SkeletonImpl(validated(options).space_dim(), options.space_dim(), /*n_bodies=*/2,

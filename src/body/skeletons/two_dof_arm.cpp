@@ -17,20 +17,9 @@ namespace motornet {
 namespace {
 constexpr double kDegree = M_PI / 180.0;
 
-const TwoDofArmOptions& validated(const TwoDofArmOptions& o) {
-  auto positive = [](double value, const char* name) {
-    require(std::isfinite(value) && value > 0, name, fmt::format("must be positive, got {}", value));
-  };
-  positive(o.m1(), "m1");
-  positive(o.m2(), "m2");
-  positive(o.l1(), "l1");
-  positive(o.l2(), "l2");
-  require(std::isfinite(o.l1g()) && o.l1g() >= 0, "l1g", "must not be negative");
-  require(std::isfinite(o.l2g()) && o.l2g() >= 0, "l2g", "must not be negative");
-  require(std::isfinite(o.i1()) && o.i1() >= 0, "i1", "must not be negative");
-  require(std::isfinite(o.i2()) && o.i2() >= 0, "i2", "must not be negative");
-  require(std::isfinite(o.viscosity()), "viscosity", "must be finite");
-  return o;
+const TwoDofArmOptions& validated(const TwoDofArmOptions& options) {
+  two_dof_arm_option_table().check(options);
+  return options;
 }
 
 // The columns of a [B, N] tensor.
@@ -71,38 +60,49 @@ class TwoDofArmKernel final : public fused::SkeletonKernel {
   }
 
  private:
-  // Inputs: torque (2), joint (4) and, when there is one, the endpoint load (2).
-  MOTORNET_KERNEL_LOOP static void acceleration_vjp(const TwoDofArmOptions& o, const double* torque,
-                                                    const double* joint, const double* endpoint_load,
-                                                    const double* grad_acceleration, double* grad_torque,
-                                                    double* grad_joint, double* grad_endpoint_load) {
-    auto accumulate = [&](const auto& grad) {
-      for (int i = 0; i < 2; ++i) grad_torque[i] += grad[i];
-      for (int i = 0; i < 4; ++i) grad_joint[i] += grad[2 + i];
-    };
+  // The one hand-derived backward left in the fused models, kept because it pays: through pullback (6 or 8 dual
+  // inputs for 2 outputs) this function alone took ~6x the time of the derivation below and made W2 ~4% slower
+  // than before the equations were written once (BENCHMARKS.md, "Equations written once"). The forward is still
+  // Arm::acceleration; tests/fused_kernels_test.cpp checks this against autograd through the same equations.
+  //
+  // acc = M(q2)^-1 r with r = tau - c(q2, v) + J(q)^T F and M symmetric, so lambda = M^-1 g is the gradient of r,
+  // hence of the torque, and J lambda that of the load; M's dependence on q2 adds -lambda^T (dM/dq2) acc.
+  static void acceleration_vjp(const TwoDofArmOptions& o, const double* torque, const double* joint,
+                               const double* endpoint_load, const double* g, double* grad_torque, double* grad_joint,
+                               double* grad_endpoint_load) {
+    const std::array<double, 2> load = endpoint_load ? std::array{endpoint_load[0], endpoint_load[1]} : std::array{0.0, 0.0};
+    const auto acc = Arm::acceleration(o, {torque[0], torque[1]}, {joint[0], joint[1], joint[2], joint[3]},
+                                       endpoint_load ? &load : nullptr);
+    const double q2 = joint[1], v1 = joint[2], v2 = joint[3];
+    const auto [inertia_11, inertia_12, k] = Arm::mass_coefficients(o);
+    const double viscosity = o.viscosity();
+    const double c2 = std::cos(q2), s2 = std::sin(q2);
+    const double m11 = inertia_11 + 2.0 * k * c2, m12 = inertia_12 + k * c2, m22 = inertia_12;
+    const double determinant = m11 * m22 - m12 * m12;
+    const double lambda1 = (m22 * g[0] - m12 * g[1]) / determinant;
+    const double lambda2 = (m11 * g[1] - m12 * g[0]) / determinant;
+
+    grad_torque[0] += lambda1;
+    grad_torque[1] += lambda2;
+    // q2 through the mass matrix (dm11 = -2 k s2, dm12 = -k s2) and the velocity terms; v through the latter.
+    double grad_q1 = 0.0;
+    double grad_q2 = k * s2 * (2.0 * lambda1 * acc[0] + lambda1 * acc[1] + lambda2 * acc[0]) +
+                     lambda1 * k * c2 * (2.0 * v1 + v2) * v2 - lambda2 * k * c2 * v1 * v1;
+    grad_joint[2] += lambda1 * (2.0 * k * s2 * v2 - viscosity) - lambda2 * 2.0 * k * s2 * v1;
+    grad_joint[3] += lambda1 * 2.0 * k * s2 * (v1 + v2) - lambda2 * viscosity;
     if (endpoint_load) {
-      std::array<double, 8> grad{};
-      equations::pullback<8>(
-          [&](const auto& x) {
-            const std::array load{x[6], x[7]};
-            return Arm::acceleration(o, {x[0], x[1]}, {x[2], x[3], x[4], x[5]}, &load);
-          },
-          {torque[0], torque[1], joint[0], joint[1], joint[2], joint[3], endpoint_load[0], endpoint_load[1]},
-          grad_acceleration, 1, grad);
-      accumulate(grad);
-      grad_endpoint_load[0] += grad[6];
-      grad_endpoint_load[1] += grad[7];
-    } else {
-      std::array<double, 6> grad{};
-      equations::pullback<6>(
-          [&](const auto& x) {
-            using T = std::decay_t<decltype(x[0])>;
-            return Arm::acceleration(o, {x[0], x[1]}, {x[2], x[3], x[4], x[5]},
-                                     static_cast<const std::array<T, 2>*>(nullptr));
-          },
-          {torque[0], torque[1], joint[0], joint[1], joint[2], joint[3]}, grad_acceleration, 1, grad);
-      accumulate(grad);
+      const double q1 = joint[0], fx = load[0], fy = load[1];
+      const double s1 = std::sin(q1), c1 = std::cos(q1), s12 = std::sin(q1 + q2), c12 = std::cos(q1 + q2);
+      const double l1 = o.l1(), l2 = o.l2();
+      // J = [[-l1 s1 - l2 s12, -l2 s12], [l1 c1 + l2 c12, l2 c12]]; J^T F's derivative in q2 (either row) is h.
+      const double h = -l2 * c12 * fx - l2 * s12 * fy;
+      grad_q1 += lambda1 * (-l1 * c1 * fx - l1 * s1 * fy + h) + lambda2 * h;
+      grad_q2 += (lambda1 + lambda2) * h;
+      grad_endpoint_load[0] += (-l1 * s1 - l2 * s12) * lambda1 - l2 * s12 * lambda2;
+      grad_endpoint_load[1] += (l1 * c1 + l2 * c12) * lambda1 + l2 * c12 * lambda2;
     }
+    grad_joint[0] += grad_q1;
+    grad_joint[1] += grad_q2;
   }
   MOTORNET_KERNEL_LOOP static void cartesian_vjp(const TwoDofArmOptions& o, const double* joint,
                                                  const double* grad_cartesian, double* grad_joint) {
@@ -116,6 +116,23 @@ class TwoDofArmKernel final : public fused::SkeletonKernel {
 };
 
 }  // namespace
+
+const OptionTable<TwoDofArmOptions>& two_dof_arm_option_table() {
+  static const auto table = OptionTable<TwoDofArmOptions>("skeleton TwoDofArm")
+                                .add(MOTORNET_OPTION(m1), "kg, upper arm", checks::positive())
+                                .add(MOTORNET_OPTION(m2), "kg, forearm and hand", checks::positive())
+                                .add(MOTORNET_OPTION(l1g), "m, shoulder to the upper arm's centre of mass",
+                                     checks::non_negative())
+                                .add(MOTORNET_OPTION(l2g), "m, elbow to the forearm's centre of mass",
+                                     checks::non_negative())
+                                .add(MOTORNET_OPTION(i1), "kg m², upper arm's inertia about its centre of mass",
+                                     checks::non_negative())
+                                .add(MOTORNET_OPTION(i2), "kg m², forearm's, likewise", checks::non_negative())
+                                .add(MOTORNET_OPTION(l1), "m, upper arm length", checks::positive())
+                                .add(MOTORNET_OPTION(l2), "m, forearm length (to the fingertip)", checks::positive())
+                                .add(MOTORNET_OPTION(viscosity), "N m s, joint viscosity", checks::finite());
+  return table;
+}
 
 TwoDofArmImpl::TwoDofArmImpl(TwoDofArmOptions options)
     : SkeletonImpl(/*dof=*/2, /*space_dim=*/2, /*n_bodies=*/3,

@@ -17,10 +17,8 @@ namespace {
 
 int64_t to_steps(double seconds, double timestep) { return static_cast<int64_t>(std::llround(seconds / timestep)); }
 
+// The window's shape was checked with the options (reach_task_option_table); here, that it fits the episode.
 void check_window(const std::vector<double>& window, const char* key, double duration) {
-  require(window.size() == 2, key, fmt::format("expected 2 numbers [earliest, latest] in s, got {}", window.size()));
-  require(window[0] >= 0.0 && window[1] >= window[0], key,
-          fmt::format("expected 0 <= earliest <= latest, got [{}, {}]", window[0], window[1]));
   require(window[1] <= duration + 1e-12, key,
           fmt::format("the window [{}, {}] s ends after the episode ({} s)", window[0], window[1], duration));
 }
@@ -35,9 +33,20 @@ torch::Tensor cue_steps(const std::vector<double>& window, int64_t batch_size, d
 
 }  // namespace
 
+const OptionTable<ReachTaskOptions>& reach_task_option_table() {
+  static const auto table =
+      OptionTable<ReachTaskOptions>("every reaching task")
+          .add(MOTORNET_OPTION(target_cue_window),
+               "s: the target is shown from a time drawn in this window (the middle at evaluation); [0, 0]: from the start",
+               checks::window())
+          .add(MOTORNET_OPTION(go_cue_window), "s: the go cue comes at a time drawn in this window", checks::window())
+          .add(MOTORNET_OPTION(catch_fraction), "fraction of training trials without a go cue", checks::fraction())
+          .add(MOTORNET_OPTION(start_posture), "joint positions of the start (none: the task's default)");
+  return table;
+}
+
 ReachTask::ReachTask(ReachTaskOptions options) : options_(std::move(options)) {
-  require(options_.catch_fraction() >= 0.0 && options_.catch_fraction() <= 1.0, "catch_fraction",
-          fmt::format("must lie in [0, 1], got {}", options_.catch_fraction()));
+  reach_task_option_table().check(options_);
 }
 
 void ReachTask::validate(const EffectorImpl& effector, double timestep, int64_t n_steps) const {

@@ -28,11 +28,19 @@ void RandomTargetReach::compose(Trials& trials, int64_t n_steps) const {
 
 // CentreOutReach ---------------------------------------------------------------------------------------------
 
+const OptionTable<CentreOutReachOptions>& centre_out_reach_option_table() {
+  static const auto table =
+      OptionTable<CentreOutReachOptions>("CentreOutReach")
+          .add(MOTORNET_OPTION(n_targets), "targets on the circle", checks::at_least(1))
+          .add(MOTORNET_OPTION(radius), "m: the circle's radius around the start posture's fingertip",
+               checks::positive())
+          .add(MOTORNET_OPTION(angle_offset), "degrees: direction of target 0, counter-clockwise from +x");
+  return table;
+}
+
 CentreOutReach::CentreOutReach(CentreOutReachOptions options, ReachTaskOptions reach)
     : ReachTask(std::move(reach)), options_(options) {
-  require(options_.n_targets() >= 1, "n_targets", fmt::format("must be at least 1, got {}", options_.n_targets()));
-  require(options_.radius() > 0.0 && std::isfinite(options_.radius()), "radius",
-          fmt::format("must be positive, got {}", options_.radius()));
+  centre_out_reach_option_table().check(options_);
 }
 
 torch::Tensor CentreOutReach::targets(const EffectorImpl& effector) const {

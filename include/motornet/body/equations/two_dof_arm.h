@@ -11,15 +11,23 @@
 namespace motornet::equations {
 
 struct TwoDofArm {
+  // The mass matrix is M(q2) = [[inertia_11 + 2 coupling cos q2, inertia_12 + coupling cos q2],
+  //                             [inertia_12 + coupling cos q2,   inertia_12]].
+  struct MassCoefficients {
+    double inertia_11, inertia_12, coupling;
+  };
+  template <class Options>
+  static MassCoefficients mass_coefficients(const Options& o) {
+    return {o.m1() * o.l1g() * o.l1g() + o.i1() + o.m2() * (o.l2g() * o.l2g() + o.l1() * o.l1()) + o.i2(),
+            o.m2() * o.l2g() * o.l2g() + o.i2(), o.m2() * o.l1() * o.l2g()};
+  }
+
   // acc = M(q)^-1 (tau + J^T F - c(q, q')); `endpoint_load` may be nullptr (no force on the hand).
   template <class T, class Options>
   static std::array<T, 2> acceleration(const Options& o, const std::array<T, 2>& generalized_force,
                                        const std::array<T, 4>& joint, const std::array<T, 2>* endpoint_load) {
     const T &q1 = joint[0], &q2 = joint[1], &v1 = joint[2], &v2 = joint[3];
-    const double inertia_11 =
-        o.m1() * o.l1g() * o.l1g() + o.i1() + o.m2() * (o.l2g() * o.l2g() + o.l1() * o.l1()) + o.i2();
-    const double inertia_12 = o.m2() * o.l2g() * o.l2g() + o.i2();
-    const double coupling = o.m2() * o.l1() * o.l2g();
+    const auto [inertia_11, inertia_12, coupling] = mass_coefficients(o);
     auto c2 = cos(q2), s2 = sin(q2);
     auto mass_11 = inertia_11 + 2.0 * coupling * c2;
     auto mass_12 = inertia_12 + coupling * c2;

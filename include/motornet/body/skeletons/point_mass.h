@@ -3,6 +3,7 @@
 // Path points fixed on body 1 move with the mass; body 0 is the world.
 
 #include "motornet/body/skeleton.h"
+#include "motornet/core/option_table.h"
 
 namespace motornet {
 
@@ -10,6 +11,9 @@ struct PointMassOptions {
   TORCH_ARG(int64_t, space_dim) = 2;
   TORCH_ARG(double, mass) = 1.0;  // kg
 };
+
+// The skeleton block's keys (besides `type`), defaults and checks (core/option_table.h).
+const OptionTable<PointMassOptions>& point_mass_option_table();
 
 class PointMassImpl : public SkeletonImpl {
  public:

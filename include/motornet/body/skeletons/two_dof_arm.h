@@ -4,6 +4,7 @@
 // along the bone (x) and orthogonal to it (y, rotated +90°).
 
 #include "motornet/body/skeleton.h"
+#include "motornet/core/option_table.h"
 
 namespace motornet {
 
@@ -18,6 +19,9 @@ struct TwoDofArmOptions {
   TORCH_ARG(double, l2) = 0.26;       // m, forearm length (to the fingertip)
   TORCH_ARG(double, viscosity) = 0.0; // N m s, joint viscosity
 };
+
+// The skeleton block's keys (besides `type`), defaults and checks (core/option_table.h).
+const OptionTable<TwoDofArmOptions>& two_dof_arm_option_table();
 
 class TwoDofArmImpl : public SkeletonImpl {
  public:

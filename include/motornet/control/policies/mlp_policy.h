@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "motornet/control/policy.h"
+#include "motornet/core/option_table.h"
 
 namespace motornet {
 
@@ -15,6 +16,9 @@ struct MlpPolicyOptions {
   TORCH_ARG(std::vector<int64_t>, hidden_sizes) = std::vector<int64_t>{64};
   TORCH_ARG(double, readout_bias) = -5.0;
 };
+
+// The policy block's keys (besides `type`, `hidden_noise` and RNN's `nonlinearity`), defaults and checks.
+const OptionTable<MlpPolicyOptions>& mlp_policy_option_table();
 
 class MlpPolicyImpl : public PolicyImpl {
  public:

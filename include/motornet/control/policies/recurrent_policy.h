@@ -5,6 +5,7 @@
 
 #include "motornet/body/effector.h"  // KernelChoice
 #include "motornet/control/policy.h"
+#include "motornet/core/option_table.h"
 
 namespace motornet {
 
@@ -23,6 +24,9 @@ struct RecurrentPolicyOptions {
   // "op-by-op": ATen's cells always (the reference); "fused": as auto, an InputError where none applies.
   TORCH_ARG(std::string, kernels) = "auto";
 };
+
+// The policy block's keys (besides `type`, `hidden_noise` and RNN's `nonlinearity`), defaults and checks.
+const OptionTable<RecurrentPolicyOptions>& recurrent_policy_option_table();
 
 class RecurrentPolicyImpl : public PolicyImpl {
  public:

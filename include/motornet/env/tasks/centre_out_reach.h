@@ -14,6 +14,8 @@ struct CentreOutReachOptions {
   TORCH_ARG(double, angle_offset) = 0.0;  // degrees, direction of target 0 (counter-clockwise from +x)
 };
 
+const OptionTable<CentreOutReachOptions>& centre_out_reach_option_table();
+
 class CentreOutReach : public ReachTask {
  public:
   CentreOutReach(CentreOutReachOptions options = {}, ReachTaskOptions reach = {});

@@ -8,7 +8,9 @@ namespace motornet {
 
 class DelayedReach : public ReachTask {
  public:
-  explicit DelayedReach(ReachTaskOptions options = ReachTaskOptions().go_cue_window({0.2, 0.5}));
+  // Its defaults differ from every reaching task's in the go cue: after 0.2-0.5 s.
+  static ReachTaskOptions default_options() { return ReachTaskOptions().go_cue_window({0.2, 0.5}); }
+  explicit DelayedReach(ReachTaskOptions options = default_options());
   std::string type_name() const override { return "DelayedReach"; }
 
  protected:

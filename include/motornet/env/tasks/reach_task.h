@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "motornet/core/option_table.h"
 #include "motornet/env/task.h"
 
 namespace motornet {
@@ -19,6 +20,9 @@ struct ReachTaskOptions {
   // Joint positions [D] of the start posture; nullopt: the task's default.
   TORCH_ARG(std::optional<std::vector<double>>, start_posture) = std::nullopt;
 };
+
+// The keys every reaching task's YAML block takes, their defaults and checks (core/option_table.h).
+const OptionTable<ReachTaskOptions>& reach_task_option_table();
 
 class ReachTask : public Task {
  public:

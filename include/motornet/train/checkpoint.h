@@ -1,0 +1,34 @@
+#pragma once
+// checkpoint.pt: everything one trained network needs to continue exactly where it stopped: the policy's
+// parameters and buffers, the optimizer's state, the two random streams (trials, hidden noise), the batch count
+// and the training time so far. Written atomically, so a crash mid-write leaves the previous checkpoint.
+
+#include <torch/torch.h>
+
+#include <string>
+
+#include "motornet/control/policy.h"
+
+namespace motornet {
+
+// What a checkpoint saves and restores: handles sharing the trainer's own objects (a Policy holder and a
+// torch::Generator copy share their module and state), so restoring through them restores the trainer.
+struct CheckpointParts {
+  Policy policy;
+  torch::optim::Optimizer* optimizer = nullptr;
+  torch::Generator trial_generator;
+  torch::Generator noise_generator;
+};
+
+// Where training stood.
+struct CheckpointPosition {
+  int64_t batch = 0;
+  double elapsed = 0.0;  // s
+};
+
+void write_checkpoint(const std::string& path, const CheckpointParts& parts, CheckpointPosition position);
+// Restores `parts` from `path`; an absent, corrupt or mismatched file (another policy shape) is an InputError
+// naming it.
+CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts parts);
+
+}  // namespace motornet

@@ -1,0 +1,40 @@
+#pragma once
+// One whole training run, as `motornet-train` does it: read the experiment file (with --set overrides), make or
+// reopen the run directory, train, and leave in it config.yaml (the resolved configuration), metrics.csv,
+// checkpoint.pt, policy.pt (TorchScript), summary.json and the evaluation (eval/) and loss figure; with
+// training.replicates K > 1, each replicate's files in replicate_kk/ and a summary.json of their means.
+// Resuming continues a run exactly; only training.n_batches may change (to extend it).
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "motornet/core/stop_token.h"
+#include "motornet/scale/distributed.h"
+#include "motornet/train/trainer.h"
+
+namespace motornet {
+
+struct TrainingRunOptions {
+  TORCH_ARG(std::string, config_file);                // the experiment file ("" when resuming: the saved one)
+  TORCH_ARG(std::vector<std::string>, overrides);     // key.path=value, applied in order
+  TORCH_ARG(std::string, run_directory);              // "" = timestamped_run_directory(config_file)
+  TORCH_ARG(std::string, resume_directory);           // continue the run in this directory
+  TORCH_ARG(bool, quiet) = false;                     // no progress output
+  TORCH_ARG(std::shared_ptr<DataParallelGroup>, data_parallel) = nullptr;
+  TORCH_ARG(StopToken, stop) = StopToken();           // ends the run after the current batch, checkpoint written
+};
+
+struct TrainingRunResult {
+  std::string run_directory;
+  TrainingSummary summary;
+};
+
+// InputError (nothing overwritten) for a bad or missing configuration, a run directory that already holds a run
+// (without resume), or a resume whose configuration differs from the saved one in more than n_batches.
+TrainingRunResult run_training(const TrainingRunOptions& options);
+
+// runs/<config name><label>-<date>-<time>: a new directory for every run started without one.
+std::string timestamped_run_directory(const std::string& config_file, const std::string& label = "");
+
+}  // namespace motornet

@@ -1,0 +1,49 @@
+#include "motornet/train/checkpoint.h"
+
+#include <filesystem>
+
+#include "motornet/core/error.h"
+#include "motornet/io/atomic_file.h"
+
+namespace motornet {
+
+void write_checkpoint(const std::string& path, const CheckpointParts& parts, CheckpointPosition position) {
+  TORCH_CHECK(parts.policy && parts.optimizer, "write_checkpoint: no policy or optimizer");
+  torch::serialize::OutputArchive archive, policy_archive, optimizer_archive;
+  parts.policy->save(policy_archive);
+  parts.optimizer->save(optimizer_archive);
+  archive.write("policy", policy_archive);
+  archive.write("optimizer", optimizer_archive);
+  archive.write("environment_generator", parts.trial_generator.get_state());
+  archive.write("noise_generator", parts.noise_generator.get_state());
+  archive.write("batch", torch::tensor(position.batch, torch::kInt64));
+  archive.write("elapsed", torch::tensor(position.elapsed, torch::kFloat64));
+  write_file_atomically(path, [&](std::ostream& out) { archive.save_to(out); });
+}
+
+CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts parts) {
+  TORCH_CHECK(parts.policy && parts.optimizer, "read_checkpoint: no policy or optimizer");
+  require(std::filesystem::exists(path), path, "no checkpoint to resume from");
+  try {
+    torch::serialize::InputArchive archive, policy_archive, optimizer_archive;
+    archive.load_from(path);
+    archive.read("policy", policy_archive);
+    archive.read("optimizer", optimizer_archive);
+    load_parameters_checked(*parts.policy, policy_archive, path);
+    parts.optimizer->load(optimizer_archive);
+    torch::Tensor trial_state, noise_state, batch, elapsed;
+    archive.read("environment_generator", trial_state);
+    archive.read("noise_generator", noise_state);
+    archive.read("batch", batch);
+    archive.read("elapsed", elapsed);
+    parts.trial_generator.set_state(trial_state);
+    parts.noise_generator.set_state(noise_state);
+    return {batch.item<int64_t>(), elapsed.item<double>()};
+  } catch (const c10::Error& error) {
+    std::string what = error.what_without_backtrace();
+    throw InputError(path, "the checkpoint is corrupt or does not match this configuration (" +
+                               what.substr(0, what.find('\n')) + ")");
+  }
+}
+
+}  // namespace motornet
