@@ -119,12 +119,12 @@ namespace {
 // Path points on a point mass in S dimensions: c + on_mass p, with Jacobian on_mass times the identity.
 template <size_t S>
 std::shared_ptr<const fused::GeometryKernel> point_mass_path_kernel(const fused::MusclePaths& paths) {
-  return fused::make_path_kernel<S, S>(paths, [](const fused::MusclePaths& p, int64_t i, const auto& q) {
+  return fused::make_path_kernel<S, S>(paths, [](const fused::PathPointSite<S>& site, const auto& q) {
     using T = std::decay_t<decltype(q[0])>;
-    const double on_mass = p.body[i] == 1;
+    const double on_mass = site.body == 1;
     equations::PathPoint<T, S, S> point;
     for (size_t s = 0; s < S; ++s) {
-      point.position[s] = equations::PointMass::path_point(p.coordinates[i][s], on_mass, q[s]);
+      point.position[s] = equations::PointMass::path_point(site.coordinates[s], on_mass, q[s]);
       for (size_t d = 0; d < S; ++d) point.jacobian[s][d] = s == d ? on_mass : 0.0;
     }
     return point;

@@ -198,9 +198,9 @@ std::shared_ptr<const fused::SkeletonKernel> TwoDofArmImpl::fused_kernel() const
 }
 
 std::shared_ptr<const fused::GeometryKernel> TwoDofArmImpl::fused_path_kernel(const fused::MusclePaths& paths) const {
-  return fused::make_path_kernel<2, 2>(paths, [o = options_](const fused::MusclePaths& p, int64_t i, const auto& q) {
-    const double on_upper_arm = p.body[i] == 1, on_forearm = p.body[i] == 2;
-    return equations::TwoDofArm::path_point(o, on_upper_arm, on_forearm, p.coordinates[i][0], p.coordinates[i][1],
+  return fused::make_path_kernel<2, 2>(paths, [o = options_](const fused::PathPointSite<2>& site, const auto& q) {
+    const double on_upper_arm = site.body == 1, on_forearm = site.body == 2;
+    return equations::TwoDofArm::path_point(o, on_upper_arm, on_forearm, site.coordinates[0], site.coordinates[1],
                                             q[0], q[1]);
   });
 }
