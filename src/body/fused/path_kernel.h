@@ -25,7 +25,8 @@ struct PathPointSite {
 };
 
 // `PointEquations`: a callable generic in the number type T,
-//   (const PathPointSite<S>& site, const std::array<T, D>& q) -> equations::PathPoint<T, S, D>.
+//   (const PathPointSite<S>& site, const std::array<T, D>& q) -> equations::PathPoint<T, S, D, J> (J = T, or
+//   double when the point's Jacobian does not depend on q).
 template <size_t S, size_t D, class PointEquations>
 class PathKernel final : public GeometryKernel {
   static constexpr int kInputs = static_cast<int>(2 * D);  // the joint state (q, q')

@@ -122,7 +122,7 @@ std::shared_ptr<const fused::GeometryKernel> point_mass_path_kernel(const fused:
   return fused::make_path_kernel<S, S>(paths, [](const fused::PathPointSite<S>& site, const auto& q) {
     using T = std::decay_t<decltype(q[0])>;
     const double on_mass = site.body == 1;
-    equations::PathPoint<T, S, S> point;
+    equations::PathPoint<T, S, S, double> point;  // the Jacobian is 0 or the identity, whatever q
     for (size_t s = 0; s < S; ++s) {
       point.position[s] = equations::PointMass::path_point(site.coordinates[s], on_mass, q[s]);
       for (size_t d = 0; d < S; ++d) point.jacobian[s][d] = s == d ? on_mass : 0.0;

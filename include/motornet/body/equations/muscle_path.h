@@ -11,21 +11,23 @@
 
 namespace motornet::equations {
 
-// A path point in world coordinates: its position P [S] and Jacobian dP/dq [S][D] (row s: d P_s / d q).
-template <class T, size_t S, size_t D>
+// A path point in world coordinates: its position P [S] and Jacobian dP/dq [S][D] (row s: d P_s / d q). A
+// skeleton whose point Jacobians do not depend on the joint state (a point mass: 0 or the identity) gives them as
+// plain numbers (J = double), so that the dual-number backward carries no derivatives for them.
+template <class T, size_t S, size_t D, class J = T>
 struct PathPoint {
   std::array<T, S> position;
-  std::array<std::array<T, D>, S> jacobian;
+  std::array<std::array<J, D>, S> jacobian;
 };
 
 struct MusclePath {
   // One segment from `start` to `end`, d = P_end - P_start: {|d|, d.(dJ q')/|d|, d.dJ_k/|d| for each dof k},
   // with dJ = J_end - J_start (a moment arm is the length's derivative with respect to the joint angle).
-  template <class T, size_t S, size_t D>
-  static std::array<T, 2 + D> segment(const PathPoint<T, S, D>& start, const PathPoint<T, S, D>& end,
+  template <class T, size_t S, size_t D, class J>
+  static std::array<T, 2 + D> segment(const PathPoint<T, S, D, J>& start, const PathPoint<T, S, D, J>& end,
                                       const std::array<T, D>& joint_velocity) {
     std::array<T, S> delta;
-    std::array<std::array<T, D>, S> delta_jacobian;
+    std::array<std::array<J, D>, S> delta_jacobian;
     T squared_length = 0.0;
     for (size_t s = 0; s < S; ++s) {
       delta[s] = end.position[s] - start.position[s];
