@@ -277,6 +277,28 @@ TEST(Tasks, DelayedReachShowsTheTargetFromTheStart) {
   EXPECT_GT(trials.go_cue_step.max().item<int64_t>(), trials.go_cue_step.min().item<int64_t>());
 }
 
+// target_cue_window hides the target until its cue in every reaching task: the first input block is the start
+// before the cue and the target from it (RandomTargetReach's is its goal, which turns to the target at the go cue).
+TEST(Tasks, TargetCueWindowHidesTheTargetUntilTheCueInEveryReachingTask) {
+  const auto reach = ReachTaskOptions().target_cue_window({0.1, 0.1}).go_cue_window({0.3, 0.3});
+  const std::vector<std::pair<std::string, TaskPtr>> tasks = {
+      {"DelayedReach", std::make_shared<DelayedReach>(reach)},
+      {"CentreOutReach", std::make_shared<CentreOutReach>(CentreOutReachOptions(), reach)},
+      {"RandomTargetReach", std::make_shared<RandomTargetReach>(reach)}};
+  for (const auto& [name, task] : tasks) {
+    Environment env(make_relu_point_mass24(), task, EnvironmentOptions().max_ep_duration(0.5));
+    env->reset(ResetOptions().batch_size(16));
+    const auto& trials = env->trials();
+    ASSERT_EQ(trials.target_cue_step.min().item<int64_t>(), 10) << name;
+    const int64_t shown_from = name == "RandomTargetReach" ? 30 : 10;
+    auto first_block = [&](int64_t step) { return trials.inputs.select(1, step).narrow(1, 0, 2); };
+    EXPECT_TRUE(torch::allclose(first_block(0), trials.start)) << name;
+    EXPECT_TRUE(torch::allclose(first_block(shown_from - 1), trials.start)) << name;
+    EXPECT_TRUE(torch::allclose(first_block(shown_from), trials.target)) << name;
+    EXPECT_FALSE(torch::allclose(trials.start, trials.target)) << name << ": the test needs targets away from the start";
+  }
+}
+
 TEST(Tasks, PostureHoldWithPerturbations) {
   auto task = std::make_shared<PostureHold>(ReachTaskOptions().start_posture(std::vector<double>{0.8, 1.2}));
   task->add_field(std::make_shared<ForcePulse>(

@@ -24,7 +24,11 @@ TEST(Sweep, GridsParseAndMultiply) {
   ASSERT_EQ(points.size(), 6u);
   EXPECT_EQ(points[1], (SweepPoint{{"policy.hidden_size", "8"}, {"seed", "1"}}));  // the last axis varies fastest
   EXPECT_EQ(points[5], (SweepPoint{{"policy.hidden_size", "32"}, {"seed", "1"}}));
-  EXPECT_EQ(sweep_run_name(4, {{"optimizer.betas", "[0.9, 0.999]"}}), "004_optimizer.betas=-0.9--0.999-");
+  // Lists and maps stay readable in directory names.
+  EXPECT_EQ(sweep_run_name(4, {{"optimizer.betas", "[0.9, 0.999]"}}), "004_optimizer.betas=0.9,0.999");
+  EXPECT_EQ(sweep_run_name(7, {{"environment.task.fields", "[{type: curl, strength: -15}]"}, {"optimizer.lr", "1e-3"}}),
+            "007_environment.task.fields=type-curl,strength--15_optimizer.lr=1e-3");
+  EXPECT_EQ(sweep_run_name(1, {{"policy.type", "a/b"}}), "001_policy.type=a-b");
   for (const char* bad : {"seed", "=1,2", "seed=1,,2", "seed=[1,2"}) EXPECT_THROW(parse_sweep_axis(bad), InputError) << bad;
   EXPECT_THROW(sweep_points({axis, axis}), InputError);
   auto config = sweep_configuration(YAML::Load("seed: 0\npolicy: {type: GRU}"), points[5]);

@@ -58,12 +58,34 @@ std::vector<SweepPoint> sweep_points(const std::vector<SweepAxis>& axes) {
   return points;
 }
 
+namespace {
+// A grid value as a directory-name part: a flow list or map loses its brackets and spaces and keeps its commas,
+// a key's colon becomes '-' ("[0.9, 0.999]" -> "0.9,0.999"; "[{type: curl, strength: 15}]" ->
+// "type-curl,strength-15"); any other unsafe character becomes one '-'.
+std::string readable_value(const std::string& value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '[' || c == ']' || c == '{' || c == '}' || c == ' ' || c == '"' || c == '\'') continue;
+    const bool safe = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == ',' || c == '_' || c == '-' ||
+                      c == '+';
+    if (safe) {
+      out += c;  // a value's own '-' (a sign) is kept
+    } else if (out.empty() || out.back() != '-') {
+      out += '-';
+    }
+  }
+  return out;
+}
+}  // namespace
+
 std::string sweep_run_name(size_t index, const SweepPoint& point) {
   std::string name = fmt::format("{:03}", index);
-  for (const auto& [key, value] : point) name += "_" + key + "=" + value;
+  for (const auto& [key, value] : point) name += "_" + key + "=" + readable_value(value);
   for (char& c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '_' || c == '-')) c = '-';
-  return name.size() > 200 ? name.substr(0, 200) : name;
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '=' || c == '_' || c == '-' || c == ',' ||
+          c == '+'))
+      c = '-';
+  return name.size() > 200 ? name.substr(0, 200) : name;  // the index prefix keeps cut names apart
 }
 
 YAML::Node sweep_configuration(const YAML::Node& base, const SweepPoint& point) {

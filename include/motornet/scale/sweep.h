@@ -24,7 +24,8 @@ using SweepPoint = std::vector<std::pair<std::string, std::string>>;
 SweepAxis parse_sweep_axis(const std::string& text);
 // Every combination, the last axis varying fastest; InputError for a key given twice.
 std::vector<SweepPoint> sweep_points(const std::vector<SweepAxis>& axes);
-// The run directory name of combination `index`: "003_optimizer.lr=0.01_seed=2" (unsafe characters replaced).
+// The run directory name of combination `index`: "003_optimizer.lr=0.01_seed=2"; a list or map value keeps its
+// items readable ("optimizer.betas=0.9,0.999", "fields=type-curl,strength-15"), other unsafe characters are '-'.
 std::string sweep_run_name(size_t index, const SweepPoint& point);
 // The configuration of one combination: `base` with the point's assignments applied (InputError naming the
 // key and the combination for a bad one).

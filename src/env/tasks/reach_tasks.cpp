@@ -79,7 +79,9 @@ std::pair<torch::Tensor, torch::Tensor> CentreOutReach::draw_start_and_target(in
 
 // DelayedReach -----------------------------------------------------------------------------------------------
 
-DelayedReach::DelayedReach(ReachTaskOptions options) : ReachTask(std::move(options.target_cue_window({0.0, 0.0}))) {}
+// The target is shown from its cue (target_cue_window; by default from the start), like every reaching task's:
+// the options are taken as given (an earlier version reset the window to [0, 0], so a configured cue had no effect).
+DelayedReach::DelayedReach(ReachTaskOptions options) : ReachTask(std::move(options)) {}
 
 std::pair<torch::Tensor, torch::Tensor> DelayedReach::draw_start_and_target(int64_t batch_size,
                                                                             const EffectorImpl& effector,
