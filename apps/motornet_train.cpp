@@ -5,7 +5,8 @@
 // Data-parallel: --nproc N starts N local workers; a worker started by another launcher (torchrun-style
 // RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT in the environment) joins its group. Rank 0 writes the files.
 // Exit status: 0 done, 2 bad input, 3 the loss diverged (last good checkpoint kept), 4 another data-parallel
-// rank failed (last checkpoint kept), 130 interrupted (Ctrl-C; checkpoint written, continue with --resume).
+// rank failed (last checkpoint kept), 130 interrupted by SIGINT (Ctrl-C) or 143 by SIGTERM (checkpoint written,
+// continue with --resume).
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,16 +26,20 @@ using namespace motornet;
 
 namespace {
 
-// The running training's stop flag, for the SIGINT handler (a handler can reach nothing else).
+// The running training's stop flag and the signal that set it, for the SIGINT/SIGTERM handler (a handler can
+// reach nothing else).
 std::atomic<bool>* interrupt_flag = nullptr;
-void on_interrupt(int) {
+volatile sig_atomic_t interrupt_signal = 0;
+void on_interrupt(int signal) {
+  interrupt_signal = signal;
   if (interrupt_flag) interrupt_flag->store(true);
 }
 
+// 130 after SIGINT, 143 after SIGTERM (128 + the signal, as a shell reports a process killed by it).
 int exit_status(TrainingOutcome outcome) {
   switch (outcome) {
     case TrainingOutcome::kCompleted: return 0;
-    case TrainingOutcome::kInterrupted: return 130;
+    case TrainingOutcome::kInterrupted: return 128 + (interrupt_signal ? interrupt_signal : SIGINT);
     default: return 3;
   }
 }
@@ -47,10 +52,10 @@ int run(int argc, char** argv) {
   int nproc = 0;
   double dist_timeout = 300.0;
   app.add_option("config", config_file, "experiment file (YAML)");
-  app.add_option("--nproc", nproc, "start this many local data-parallel worker processes");
+  auto* nproc_option = app.add_option("--nproc", nproc, "start this many local data-parallel worker processes");
   app.add_option("--dist-timeout", dist_timeout,
                  "s a data-parallel worker waits for a missing or hung rank before stopping (default 300)");
-  app.add_option("--out", out_dir, "run directory (default: runs/<config name>-<date>-<time>)");
+  auto* out_option = app.add_option("--out", out_dir, "run directory (default: runs/<config name>-<date>-<time>)");
   app.add_option("--set", overrides, "override a configuration value: key.path=value (repeatable)");
   app.add_option("--resume", resume_dir, "continue the run in this directory from its checkpoint");
   app.add_flag("--quiet", quiet, "no progress output");
@@ -62,7 +67,8 @@ int run(int argc, char** argv) {
     return 0;
   }
   require(dist_timeout > 0.0, "--dist-timeout", fmt::format("must be positive, got {}", dist_timeout));
-  if (nproc != 0) {
+  require(out_option->count() == 0 || !out_dir.empty(), "--out", "is empty; give a directory (or leave --out out)");
+  if (nproc_option->count() > 0) {
     require(nproc >= 1, "--nproc", fmt::format("must be at least 1, got {}", nproc));
     require(!DistributedOptions::in_environment(), "--nproc",
             "this process is already a data-parallel worker (WORLD_SIZE is set); unset it or drop --nproc");
@@ -95,8 +101,10 @@ int run(int argc, char** argv) {
   options.quiet(quiet).data_parallel(group);
   interrupt_flag = options.stop().flag();
   std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   const auto result = run_training(options);
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   interrupt_flag = nullptr;
   return exit_status(result.summary.outcome);
 }

@@ -67,23 +67,35 @@ TEST(TrainApp, WritesTheRunDirectoryAndResumes) {
   EXPECT_EQ(testing::read_text((dir / "metrics.csv").string()), before);
 }
 
-TEST(TrainApp, CtrlCWritesACheckpointAndTheRunResumes) {
-  auto dir = fresh_dir("interrupted");
-  std::string command = fmt::format(
-      "sh -c '{} {} --out {} --quiet --set training.n_batches=100000 --set training.batch_size=4 "
-      "--set environment.max_ep_duration=0.1 --set training.validation_every=0 & pid=$!; sleep 4; kill -INT $pid; "
-      "wait $pid; exit $?'",
-      MOTORNET_TRAIN_PATH, tutorial(), dir.string());
-  int status = std::system(command.c_str());
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 130);
-  auto summary = nlohmann::json::parse(testing::read_text((dir / "summary.json").string()));
-  EXPECT_EQ(summary["outcome"], "interrupted");
-  const int64_t done = summary["batches"].get<int64_t>();
-  EXPECT_GT(done, 0);
-  auto run = train("--resume " + dir.string() + " --quiet --set training.n_batches=" + std::to_string(done + 2));
-  ASSERT_EQ(run.status, 0) << run.output;
-  EXPECT_EQ(nlohmann::json::parse(testing::read_text((dir / "summary.json").string()))["batches"], done + 2);
+// SIGINT (Ctrl-C) and SIGTERM (a scheduler's stop) alike: the batch finishes, a checkpoint is written, the exit
+// status is 128 + the signal, and the run resumes.
+TEST(TrainApp, CtrlCOrSigtermWritesACheckpointAndTheRunResumes) {
+  for (const auto& [signal, expected_status] : std::vector<std::pair<std::string, int>>{{"INT", 130}, {"TERM", 143}}) {
+    auto dir = fresh_dir("interrupted_" + signal);
+    // The signal is sent once training has begun (metrics.csv exists), when the handler is in place.
+    std::string command = fmt::format(
+        "sh -c '{} {} --out {} --quiet --set training.n_batches=100000 --set training.batch_size=4 "
+        "--set environment.max_ep_duration=0.1 --set training.validation_every=0 & pid=$!; "
+        "while [ ! -s {}/metrics.csv ]; do sleep 0.2; done; sleep 1; kill -{} $pid; wait $pid; exit $?'",
+        MOTORNET_TRAIN_PATH, tutorial(), dir.string(), dir.string(), signal);
+    int status = std::system(command.c_str());
+    ASSERT_TRUE(WIFEXITED(status)) << signal;
+    EXPECT_EQ(WEXITSTATUS(status), expected_status) << signal;
+    auto summary = nlohmann::json::parse(testing::read_text((dir / "summary.json").string()));
+    EXPECT_EQ(summary["outcome"], "interrupted") << signal;
+    const int64_t done = summary["batches"].get<int64_t>();
+    EXPECT_GT(done, 0) << signal;
+    auto run = train("--resume " + dir.string() + " --quiet --set training.n_batches=" + std::to_string(done + 2));
+    ASSERT_EQ(run.status, 0) << run.output;
+    summary = nlohmann::json::parse(testing::read_text((dir / "summary.json").string()));
+    EXPECT_EQ(summary["batches"], done + 2);
+    // The recent mean spans both sessions; a resume with nothing left to train still reports it.
+    EXPECT_TRUE(summary["mean_loss_last_100_batches"].is_number()) << summary.dump();
+    run = train("--resume " + dir.string() + " --quiet --set training.n_batches=" + std::to_string(done + 2));
+    ASSERT_EQ(run.status, 0) << run.output;
+    summary = nlohmann::json::parse(testing::read_text((dir / "summary.json").string()));
+    EXPECT_TRUE(summary["mean_loss_last_100_batches"].is_number()) << summary.dump();
+  }
 }
 
 TEST(TrainApp, BadInput) {
@@ -129,6 +141,25 @@ TEST(TrainApp, BadInput) {
   EXPECT_NE(run.output.find("metrics.csv line 6: the batch column is 'oops'"), std::string::npos) << run.output;
   EXPECT_EQ(run.output.find("stoll"), std::string::npos) << run.output;
   EXPECT_EQ(testing::read_text((damaged / "metrics.csv").string()), damaged_metrics);
+
+  // Given empty or zero, an option is refused rather than taken as its default.
+  run = train(tutorial() + " --out ''" + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("--out: is empty"), std::string::npos) << run.output;
+  run = train(tutorial() + " --nproc 0 --out " + (dir / "nproc").string() + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("--nproc: must be at least 1, got 0"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(dir / "nproc"));
+
+  // A directory that holds other files is not trained into.
+  auto occupied = fresh_dir("occupied");
+  fs::create_directories(occupied);
+  std::ofstream(occupied / "notes.txt") << "mine";
+  run = train(tutorial() + " --out " + occupied.string() + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("holds files but no run"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::read_text((occupied / "notes.txt").string()), "mine");
+  EXPECT_FALSE(fs::exists(occupied / "config.yaml"));
 }
 
 }  // namespace

@@ -63,4 +63,24 @@ void MetricsLog::truncate_after(int64_t batch) const {
   write_text_atomically(path_, kept.str());
 }
 
+std::vector<double> MetricsLog::last_losses(size_t count) const {
+  std::ifstream in(path_);
+  std::vector<double> losses;
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    // batch,time_s,loss,...: the third cell (rows were checked by truncate_after).
+    const auto first = line.find(','), second = first == std::string::npos ? first : line.find(',', first + 1);
+    if (second == std::string::npos) continue;
+    const auto end = line.find(',', second + 1);
+    try {
+      losses.push_back(std::stod(line.substr(second + 1, end == std::string::npos ? end : end - second - 1)));
+    } catch (const std::exception&) {
+      continue;  // an unreadable loss cell counts for nothing
+    }
+  }
+  if (losses.size() > count) losses.erase(losses.begin(), losses.end() - static_cast<std::ptrdiff_t>(count));
+  return losses;
+}
+
 }  // namespace motornet

@@ -348,7 +348,11 @@ void Trainer::resume() {
   }
   last_checkpoint_batch_ = batch_;
   if (writes_files())
-    for (const auto& replica : replicas_) metrics_log(replica).truncate_after(batch_);
+    for (auto& replica : replicas_) {
+      const auto log = metrics_log(replica);
+      log.truncate_after(batch_);
+      replica.recent = log.last_losses(100);  // so the run's recent mean spans the sessions
+    }
 }
 
 void Trainer::export_policy() const {

@@ -65,6 +65,11 @@ std::pair<YAML::Node, fs::path> configuration_and_directory(const TrainingRunOpt
   if (rank0 && (fs::exists(run_directory / "checkpoint.pt") || fs::exists(run_directory / "config.yaml")))
     throw InputError(run_directory.string(),
                      "already holds a run; continue it with --resume or choose another --out (nothing was overwritten)");
+  if (rank0 && fs::exists(run_directory) && !fs::is_directory(run_directory))
+    throw InputError(run_directory.string(), "is a file, not a directory; choose another --out");
+  if (rank0 && fs::is_directory(run_directory) && !fs::is_empty(run_directory))
+    throw InputError(run_directory.string(),
+                     "holds files but no run; choose an empty or new directory (nothing was overwritten)");
   return {config, run_directory};
 }
 

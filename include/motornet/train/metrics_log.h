@@ -31,6 +31,9 @@ class MetricsLog {
   // Keeps the header and the rows up to `batch` (a missing file starts anew). A row whose batch cell is not a
   // number is an InputError naming the file, line and cell, and the file is left as it was.
   void truncate_after(int64_t batch) const;
+  // The training losses of the last `count` rows (fewer when the file has fewer), oldest first: what a resumed run
+  // counts in its "mean loss of the last 100 batches".
+  std::vector<double> last_losses(size_t count) const;
 
  private:
   std::string path_;

@@ -61,7 +61,7 @@ struct TrainingSummary {
   TrainingOutcome outcome = TrainingOutcome::kCompleted;
   int64_t batches_done = 0;
   double seconds = 0.0;
-  double mean_recent_loss = 0.0;  // mean training loss of the last (up to) 100 batches of this call
+  double mean_recent_loss = 0.0;  // mean training loss of the last (up to) 100 batches (a resumed run: across sessions)
   std::optional<double> last_validation_loss;
   // Per replicate (one entry without replicates); the two above are their means.
   std::vector<double> replicate_recent_loss;
