@@ -1,6 +1,7 @@
 // motornet-eval RUN_DIR [--task NAME] [--batch N] [--set key.path=value ...] [--out DIR]
 // Evaluates a trained run deterministically (the task's evaluation conditions, no noise) and writes
-// rollout.h5, summary.json and figures into DIR (default RUN_DIR/eval). Exit status 2 on bad input.
+// rollout.h5, summary.json and figures into DIR (default RUN_DIR/eval). RUN_DIR may be a replicate's directory
+// (RUN/replicate_kk: its checkpoint, the run's configuration). Exit status 2 on bad input.
 
 #include <CLI/CLI.hpp>
 
@@ -12,6 +13,7 @@
 
 #include "motornet/train/evaluation.h"
 #include "motornet/train/experiment.h"
+#include "motornet/train/training_run.h"
 #include "motornet/io/figures.h"
 #include "motornet/motornet.h"
 
@@ -24,18 +26,23 @@ int run(int argc, char** argv) {
   int64_t batch = 0;
   std::vector<std::string> overrides;
   app.add_option("run", run_dir, "run directory written by motornet-train")->required();
-  app.add_option("--task", task, "evaluate on another task type (same observation size)");
-  app.add_option("--batch", batch, "number of trials (default: the task's evaluation set, else 64)");
+  auto* task_option = app.add_option("--task", task, "evaluate on another task type (same observation size)");
+  auto* batch_option =
+      app.add_option("--batch", batch, "number of trials (default: the task's evaluation set, else 64)");
   app.add_option("--set", overrides, "override a configuration value: key.path=value (repeatable)");
-  app.add_option("--out", out_dir, "output directory (default: RUN_DIR/eval)");
+  auto* out_option = app.add_option("--out", out_dir, "output directory (default: RUN_DIR/eval)");
   if (auto status = parse_command_line(app, argc, argv)) return *status;
+  // Given, an option must say something: an empty or zero value is refused rather than taken as the default.
+  require(task_option->count() == 0 || !task.empty(), "--task", "is empty; give a task type (or leave --task out)");
+  require(batch_option->count() == 0 || batch >= 1, "--batch", fmt::format("must be at least 1, got {}", batch));
+  require(out_option->count() == 0 || !out_dir.empty(), "--out", "is empty; give a directory (or leave --out out)");
   const fs::path run_path(run_dir);
-  const auto config_file = run_path / "config.yaml";
-  if (!fs::exists(config_file)) throw InputError(config_file.string(), "no saved configuration: is this a run directory?");
-  YAML::Node config = YAML::Clone(ConfigNode::load_file(config_file.string()).yaml());
+  const auto config_file = saved_configuration_file(run_dir);
+  require(out_dir.empty() || !fs::exists(out_dir) || !fs::equivalent(out_dir, run_path), "--out",
+          "is the run directory itself: the evaluation would overwrite the run's summary.json; choose another");
+  YAML::Node config = YAML::Clone(ConfigNode::load_file(config_file).yaml());
   if (!task.empty()) apply_override(config, "environment.task.type=" + task, "--task");
   for (const auto& assignment : overrides) apply_override(config, assignment);
-  if (batch < 0) throw InputError("--batch", "must be positive");
 
   auto experiment = experiment_from_config(ConfigNode(config, ""));
   load_policy_weights(*experiment.policy, (run_path / "checkpoint.pt").string());

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app_main.h"
+#include "motornet/train/training_run.h"
 
 #include <filesystem>
 #include <iostream>
@@ -30,7 +31,7 @@ int run(int argc, char** argv) {
   }
   const auto rollout_file = run_path / "eval" / "rollout.h5";
   if (fs::exists(rollout_file)) {
-    auto config = ConfigNode::load_file((run_path / "config.yaml").string());
+    auto config = ConfigNode::load_file(saved_configuration_file(run_path.string()));
     auto effector = effector_from_config(config.at("effector"));
     draw_rollout_figures((run_path / "eval").string(), episode_from_rollout_file(rollout_file.string()), *effector);
     std::cout << "drew the rollout figures in " << (run_path / "eval").string() << "\n";

@@ -196,6 +196,41 @@ TEST(EvalApp, EvaluatesARunAndReportsBadInput) {
 
   output.clear();
   ASSERT_EQ(run_app(fmt::format("{} {}", MOTORNET_PLOT_PATH, dir.string()), &output), 0) << output;
+
+  // Given empty or zero, an option is refused; the run's own directory is not an evaluation's --out.
+  const auto run_summary = testing::read_text((dir / "summary.json").string());
+  for (const auto& [arguments, message] : std::vector<std::pair<std::string, std::string>>{
+           {"--batch 0", "--batch: must be at least 1, got 0"},
+           {"--task ''", "--task: is empty"},
+           {"--out ''", "--out: is empty"},
+           {"--out " + dir.string(), "--out: is the run directory itself"}}) {
+    output.clear();
+    EXPECT_EQ(run_app(fmt::format("{} {} {}", MOTORNET_EVAL_PATH, dir.string(), arguments), &output), 2) << arguments;
+    EXPECT_NE(output.find(message), std::string::npos) << arguments << ": " << output;
+  }
+  EXPECT_EQ(testing::read_text((dir / "summary.json").string()), run_summary);
+
+  // A replicate's directory evaluates and plots with its run's configuration.
+  auto replicated = scratch("replicated");
+  fs::remove_all(replicated);
+  output.clear();
+  ASSERT_EQ(run_app(fmt::format("{} {}/tutorial_pointmass.yaml --out {} --quiet --set training.n_batches=2 "
+                                "--set training.batch_size=4 --set environment.max_ep_duration=0.2 "
+                                "--set training.replicates=2",
+                                MOTORNET_TRAIN_PATH, MOTORNET_CONFIGS_DIR, replicated.string()),
+                    &output),
+            0)
+      << output;
+  const auto replicate = replicated / "replicate_01";
+  output.clear();
+  ASSERT_EQ(run_app(fmt::format("{} {} --batch 3 --out {}", MOTORNET_EVAL_PATH, replicate.string(),
+                                (replicated / "eval_01").string()),
+                    &output),
+            0)
+      << output;
+  EXPECT_EQ(nlohmann::json::parse(testing::read_text((replicated / "eval_01" / "summary.json").string()))["trials"], 3);
+  output.clear();
+  EXPECT_EQ(run_app(fmt::format("{} {}", MOTORNET_PLOT_PATH, replicate.string()), &output), 0) << output;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -119,6 +120,19 @@ void write_summaries(Experiment& experiment, Trainer& trainer, const TrainingSum
 }
 
 }  // namespace
+
+std::string saved_configuration_file(const std::string& run_directory) {
+  const fs::path run(run_directory);
+  const auto own = run / "config.yaml";
+  if (fs::exists(own)) return own.string();
+  // A replicate's files (checkpoint, metrics, policy) are in replicate_kk/, its configuration one level up.
+  const std::string name = fs::path(run).lexically_normal().filename().string();
+  const bool replicate = name.size() == 12 && name.rfind("replicate_", 0) == 0 && std::isdigit(name[10]) &&
+                         std::isdigit(name[11]);
+  const auto parent = fs::path(run).lexically_normal().parent_path() / "config.yaml";
+  if (replicate && fs::exists(parent)) return parent.string();
+  throw InputError(own.string(), "no saved configuration: is this a run directory?");
+}
 
 std::string timestamped_run_directory(const std::string& config_file, const std::string& label) {
   const std::time_t now = std::time(nullptr);

@@ -34,6 +34,10 @@ struct TrainingRunResult {
 // (without resume), or a resume whose configuration differs from the saved one in more than n_batches.
 TrainingRunResult run_training(const TrainingRunOptions& options);
 
+// The configuration a run directory was trained with: RUN/config.yaml, or for a replicate's directory
+// (RUN/replicate_kk) its run's. An InputError naming the file when there is none.
+std::string saved_configuration_file(const std::string& run_directory);
+
 // runs/<config name><label>-<date>-<time>: a new directory for every run started without one.
 std::string timestamped_run_directory(const std::string& config_file, const std::string& label = "");
 
