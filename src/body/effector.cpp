@@ -56,7 +56,7 @@ EffectorImpl::EffectorImpl(Skeleton skeleton, Muscle muscle, Geometry geometry, 
 
 const OptionTable<EffectorOptions>& effector_option_table() {
   static const auto table =
-      OptionTable<EffectorOptions>("effector")
+      OptionTable<EffectorOptions>()
           .add(MOTORNET_OPTION(timestep), "s", checks::positive())
           .add(MOTORNET_OPTION(n_ministeps), "integration substeps per timestep", checks::at_least(1))
           .add(MOTORNET_OPTION(integration_method), "euler or rk4")

@@ -10,12 +10,6 @@ namespace motornet {
 
 namespace {
 
-std::vector<std::string> with_options(std::vector<std::string> keys) {
-  const auto options = effector_option_table().keys();
-  keys.insert(keys.end(), options.begin(), options.end());
-  return keys;
-}
-
 // The muscle block: `type` and model-wide parameter values.
 Muscle muscle_from_config(const ConfigNode& block, const std::string& default_type) {
   block.require_map();
@@ -40,14 +34,14 @@ Effector effector_from_config(const ConfigNode& block) {
   block.require_map();
   if (auto preset = block.child("preset")) {
     const auto& definition = preset_definition(preset->as_string(), preset->path());
-    block.check_keys(with_options({"preset", "muscle"}));
+    block.check_keys(effector_option_table().keys_and({"preset", "muscle"}));
     auto options = effector_options_from_config(block, definition.default_options);
     Muscle muscle;
     if (auto muscle_block = block.child("muscle")) muscle = muscle_from_config(*muscle_block, definition.default_muscle_type);
     return under_path(block.path(), [&] { return definition.build(muscle, options); });
   }
 
-  block.check_keys(with_options({"skeleton", "muscle", "muscles"}));
+  block.check_keys(effector_option_table().keys_and({"skeleton", "muscle", "muscles"}));
   auto skeleton = make_skeleton(block.at("skeleton"));
   auto muscle = muscle_from_config(block.at("muscle"), "");
   auto options = effector_options_from_config(block, EffectorOptions());

@@ -68,7 +68,7 @@ void load_parameters_checked(torch::nn::Module& module, torch::serialize::InputA
 
 const OptionTable<RecurrentPolicyOptions>& recurrent_policy_option_table() {
   static const auto table =
-      OptionTable<RecurrentPolicyOptions>("policy GRU, LSTM, RNN")
+      OptionTable<RecurrentPolicyOptions>()
           .add(MOTORNET_OPTION(hidden_size), "units per layer", checks::at_least(1))
           .add(MOTORNET_OPTION(n_layers), "recurrent layers", checks::at_least(1))
           .add(MOTORNET_OPTION(readout_bias), "initial bias of the sigmoid readout")
@@ -78,7 +78,7 @@ const OptionTable<RecurrentPolicyOptions>& recurrent_policy_option_table() {
 
 const OptionTable<MlpPolicyOptions>& mlp_policy_option_table() {
   static const auto table =
-      OptionTable<MlpPolicyOptions>("policy MLP")
+      OptionTable<MlpPolicyOptions>()
           .add(MOTORNET_OPTION(hidden_sizes), "units of each hidden layer",
                OptionCheck<std::vector<int64_t>>([](const std::vector<int64_t>& sizes) -> std::optional<std::string> {
                  for (auto size : sizes)
@@ -94,11 +94,7 @@ namespace {
 Policy recurrent_from_config(const ConfigNode& block, int64_t input_size, int64_t output_size, CellType cell) {
   std::vector<std::string> other_keys = {"type", "hidden_noise"};
   if (cell != CellType::kGru && cell != CellType::kLstm) other_keys.push_back("nonlinearity");
-  block.check_keys([&] {
-    auto keys = recurrent_policy_option_table().keys();
-    keys.insert(keys.end(), other_keys.begin(), other_keys.end());
-    return keys;
-  }());
+  block.check_keys(recurrent_policy_option_table().keys_and(other_keys));
   if (cell == CellType::kRnnTanh) {
     const std::string nonlinearity = block.get_string("nonlinearity", "tanh");
     if (nonlinearity == "relu") {

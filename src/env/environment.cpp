@@ -26,7 +26,7 @@ torch::Tensor per_trial(const torch::Tensor& value, int64_t batch, int64_t width
 
 const OptionTable<EnvironmentOptions>& environment_option_table() {
   static const auto table =
-      OptionTable<EnvironmentOptions>("environment")
+      OptionTable<EnvironmentOptions>()
           .add(MOTORNET_OPTION(max_ep_duration), "episode length (s)", checks::positive())
           .add(MOTORNET_OPTION(proprioception_delay), "s, a whole number of timesteps (none: one timestep)",
                checks::positive_if_set())

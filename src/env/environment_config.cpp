@@ -23,16 +23,14 @@ void add_fields(const ConfigNode& block, Task& task) {
   for (size_t i = 0; i < fields->size(); ++i) task.add_field(force_field_from_config(fields->at(i)));
 }
 
-// A reaching task from its block: the common reaching options over the task's defaults, the task's own options
-// (`own`: its option table, if it has one), then its fields.
+// A reaching task from its block: the common reaching options over the task's defaults, the keys of the task's
+// own options (`own_keys`, which `build` reads), then its fields.
 template <class Build>
 TaskPtr build_task(const ConfigNode& block, ReachTaskOptions defaults, Build&& build,
-                   const std::vector<std::string>& own_keys = {}) {
-  auto allowed = reach_task_option_table().keys();
-  allowed.insert(allowed.end(), {"type", "fields"});
-  allowed.insert(allowed.end(), own_keys.begin(), own_keys.end());
+                   std::vector<std::string> own_keys = {}) {
+  own_keys.insert(own_keys.end(), {"type", "fields"});
   block.require_map();
-  block.check_keys(allowed);
+  block.check_keys(reach_task_option_table().keys_and(own_keys));
   const auto reach = reach_task_option_table().assign(block, std::move(defaults));
   TaskPtr task = under_path(block.path(), [&] { return build(reach); });
   add_fields(block, *task);

@@ -16,7 +16,7 @@ int64_t steps_for(double seconds, double timestep) { return static_cast<int64_t>
 
 const OptionTable<ForceFieldOptions>& force_field_option_table() {
   static const auto table =
-      OptionTable<ForceFieldOptions>("every force field")
+      OptionTable<ForceFieldOptions>()
           .add(MOTORNET_OPTION(name), "its name in the step info and records (default: type and index)")
           .add(MOTORNET_OPTION(fraction), "fraction of trials it applies to, drawn per trial", checks::fraction())
           .add(MOTORNET_OPTION(start_time), "s: on from this time ...", checks::non_negative())

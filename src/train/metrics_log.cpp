@@ -14,15 +14,26 @@
 namespace motornet {
 
 namespace {
+// Cell `index` (0-based) of a comma-separated row; empty when the row has fewer cells.
+std::string cell(const std::string& line, size_t index) {
+  size_t begin = 0;
+  for (size_t i = 0; i < index; ++i) {
+    begin = line.find(',', begin);
+    if (begin == std::string::npos) return "";
+    ++begin;
+  }
+  return line.substr(begin, line.find(',', begin) - begin);
+}
+
 // The batch number in the first column of a metrics.csv row. A row without one means the file was damaged (by
 // hand, or by another writer), so the resume stops and says where, rather than dropping or misreading rows.
 int64_t row_batch(const std::string& path, int64_t line_number, const std::string& line) {
-  const std::string cell = line.substr(0, line.find(','));
-  const auto batch = parse_integer(cell);
+  const std::string batch_cell = cell(line, 0);
+  const auto batch = parse_integer(batch_cell);
   if (!batch)
     throw InputError("", fmt::format("{} line {}: the batch column is '{}', not a batch number; the file is damaged, "
                                      "so the run cannot resume from it (restore or remove that row)",
-                                     path, line_number, cell));
+                                     path, line_number, batch_cell));
   return *batch;
 }
 }  // namespace
@@ -69,12 +80,8 @@ std::vector<double> MetricsLog::last_losses(size_t count) const {
   std::string line;
   std::getline(in, line);  // the header
   while (std::getline(in, line)) {
-    // batch,time_s,loss,...: the third cell (rows were checked by truncate_after).
-    const auto first = line.find(','), second = first == std::string::npos ? first : line.find(',', first + 1);
-    if (second == std::string::npos) continue;
-    const auto end = line.find(',', second + 1);
     try {
-      losses.push_back(std::stod(line.substr(second + 1, end == std::string::npos ? end : end - second - 1)));
+      losses.push_back(std::stod(cell(line, 2)));  // batch,time_s,loss,...
     } catch (const std::exception&) {
       continue;  // an unreadable loss cell counts for nothing
     }

@@ -10,7 +10,7 @@ namespace motornet {
 
 const OptionTable<OptimizerOptions>& optimizer_option_table() {
   static const auto table =
-      OptionTable<OptimizerOptions>("optimizer")
+      OptionTable<OptimizerOptions>()
           .add(MOTORNET_OPTION(type), "adam, adamw or sgd", checks::one_of({"adam", "adamw", "sgd"}, "optimizer"))
           .add(MOTORNET_OPTION(lr), "learning rate (the schedule's start)", checks::positive())
           .add(MOTORNET_OPTION(weight_decay), "L2 penalty (adam, sgd) or decoupled decay (adamw)",

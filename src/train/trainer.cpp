@@ -35,7 +35,7 @@ uint64_t stream_seed(uint64_t seed, uint64_t stream) {
 
 const OptionTable<TrainingOptions>& training_option_table() {
   static const auto table =
-      OptionTable<TrainingOptions>("training")
+      OptionTable<TrainingOptions>()
           .add(MOTORNET_OPTION(batch_size), "trials per batch", checks::at_least(1))
           .add(MOTORNET_OPTION(n_batches), "batches to train (the total; a resume may raise it)", checks::at_least(0))
           .add(MOTORNET_OPTION(gradient_clip), "maximal gradient norm (0: no clipping)",
@@ -82,6 +82,8 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
   training_.replicates(K);
   const Shard shard = group_ ? Shard{group_->rank(), group_->world_size()} : Shard{};
   std::vector<torch::Generator> environment_generators;
+  std::vector<std::string> term_names;
+  for (const auto& term : losses_.terms()) term_names.push_back(term.name);
   for (int64_t k = 0; k < K; ++k) {
     require(replicates[k] != nullptr, "policy", fmt::format("replicate {} has no policy", k));
     require_policy_fits(*environment_, *replicates[k]);
@@ -92,8 +94,10 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
     replica.environment_generator = at::detail::createCPUGenerator(replica.seed);
     replica.noise_generator = at::detail::createCPUGenerator(stream_seed(replica.seed, kNoiseStream));
     replica.policy->set_hidden_noise(replica.policy->hidden_noise(), RowStreams({replica.noise_generator}, shard));
-    if (!run_directory_.empty())
+    if (!run_directory_.empty()) {
       replica.directory = K == 1 ? run_directory_ : (fs::path(run_directory_) / fmt::format("replicate_{:02}", k)).string();
+      replica.metrics.emplace(replica.directory, term_names);
+    }
     environment_generators.push_back(replica.environment_generator);
     replicas_.push_back(std::move(replica));
   }
@@ -154,12 +158,6 @@ std::vector<LossValues> Trainer::replicate_losses(const EpisodeRecord& episode) 
   std::vector<LossValues> values;
   for (int64_t k = 0; k < K; ++k) values.push_back(losses_.compute(episode.rows(k * rows, rows)));
   return values;
-}
-
-MetricsLog Trainer::metrics_log(const Replica& replica) const {
-  std::vector<std::string> names;
-  for (const auto& term : losses_.terms()) names.push_back(term.name);
-  return MetricsLog(replica.directory, names);
 }
 
 CheckpointParts Trainer::checkpoint_parts(const Replica& replica) const {
@@ -225,7 +223,7 @@ TrainingSummary Trainer::train() {
   const bool files = writes_files();
   const int64_t K = n_replicates();
   if (files && batch_ == 0)
-    for (const auto& replica : replicas_) metrics_log(replica).start();
+    for (const auto& replica : replicas_) replica.metrics->start();
   const int64_t first_batch = batch_;
   const auto& terms = losses_.terms();
   const ProgressReport progress(training_.n_batches(), training_.log_every(),
@@ -285,7 +283,7 @@ TrainingSummary Trainer::train() {
       auto& recent = replicas_[k].recent;
       recent.push_back(metrics[k].loss);
       if (recent.size() > 100) recent.erase(recent.begin());
-      if (files) metrics_log(replicas_[k]).append(metrics[k]);
+      if (files) replicas_[k].metrics->append(metrics[k]);
       if (on_batch) on_batch(metrics[k]);
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -349,9 +347,8 @@ void Trainer::resume() {
   last_checkpoint_batch_ = batch_;
   if (writes_files())
     for (auto& replica : replicas_) {
-      const auto log = metrics_log(replica);
-      log.truncate_after(batch_);
-      replica.recent = log.last_losses(100);  // so the run's recent mean spans the sessions
+      replica.metrics->truncate_after(batch_);
+      replica.recent = replica.metrics->last_losses(100);  // so the run's recent mean spans the sessions
     }
 }
 

@@ -63,14 +63,15 @@ std::pair<YAML::Node, fs::path> configuration_and_directory(const TrainingRunOpt
   for (const auto& assignment : options.overrides()) apply_override(config, assignment);
   run_directory = options.run_directory().empty() ? fs::path(timestamped_run_directory(options.config_file()))
                                                   : fs::path(options.run_directory());
-  if (rank0 && (fs::exists(run_directory / "checkpoint.pt") || fs::exists(run_directory / "config.yaml")))
-    throw InputError(run_directory.string(),
-                     "already holds a run; continue it with --resume or choose another --out (nothing was overwritten)");
-  if (rank0 && fs::exists(run_directory) && !fs::is_directory(run_directory))
-    throw InputError(run_directory.string(), "is a file, not a directory; choose another --out");
-  if (rank0 && fs::is_directory(run_directory) && !fs::is_empty(run_directory))
-    throw InputError(run_directory.string(),
-                     "holds files but no run; choose an empty or new directory (nothing was overwritten)");
+  if (rank0 && fs::exists(run_directory)) {  // only a new or empty directory is trained into
+    const std::string where = run_directory.string();
+    if (fs::exists(run_directory / "checkpoint.pt") || fs::exists(run_directory / "config.yaml"))
+      throw InputError(where, "already holds a run; continue it with --resume or choose another --out (nothing was "
+                              "overwritten)");
+    if (!fs::is_directory(run_directory)) throw InputError(where, "is a file, not a directory; choose another --out");
+    if (!fs::is_empty(run_directory))
+      throw InputError(where, "holds files but no run; choose an empty or new directory (nothing was overwritten)");
+  }
   return {config, run_directory};
 }
 

@@ -7,7 +7,7 @@
 // README's "Configuration keys" section is checked against).
 //
 //   const OptionTable<TwoDofArmOptions>& table() {
-//     static const auto table = OptionTable<TwoDofArmOptions>("skeleton TwoDofArm")
+//     static const auto table = OptionTable<TwoDofArmOptions>()
 //         .add(MOTORNET_OPTION(m1), "upper arm mass (kg)", checks::positive())
 //         .add(MOTORNET_OPTION(viscosity), "joint viscosity (N m s/rad)", checks::finite());
 //     return table;
@@ -155,9 +155,6 @@ inline std::string show(const std::vector<std::vector<double>>& value) {
 template <class Options>
 class OptionTable {
  public:
-  // `subject` names what the options configure, for the key lists ("optimizer", "skeleton TwoDofArm").
-  explicit OptionTable(std::string subject) : subject_(std::move(subject)) {}
-
   // One option: its key, its storage (MOTORNET_OPTION gives both), a description and an optional check.
   template <class Access, class Value = std::decay_t<std::invoke_result_t<Access, Options&>>>
   OptionTable& add(const char* key, Access access, std::string description, OptionCheck<Value> check = {}) {
@@ -183,9 +180,7 @@ class OptionTable {
   Options read(const ConfigNode& block, Options options = Options(),
                const std::vector<std::string>& other_keys = {}) const {
     block.require_map();
-    auto allowed = keys();
-    allowed.insert(allowed.end(), other_keys.begin(), other_keys.end());
-    block.check_keys(allowed);
+    block.check_keys(keys_and(other_keys));
     return assign(block, std::move(options));
   }
 
@@ -212,6 +207,12 @@ class OptionTable {
     for (const auto& entry : entries_) result.push_back(entry.key);
     return result;
   }
+  // The table's keys followed by `others` (those a block shares with other tables or its caller reads).
+  std::vector<std::string> keys_and(const std::vector<std::string>& others) const {
+    auto result = keys();
+    result.insert(result.end(), others.begin(), others.end());
+    return result;
+  }
 
   // A Markdown table: key, default (from `defaults`), description.
   std::string markdown(const Options& defaults = Options()) const {
@@ -221,7 +222,6 @@ class OptionTable {
       out << "| `" << entry.key << "` | `" << entry.show(defaults) << "` | " << entry.description << " |\n";
     return out.str();
   }
-  const std::string& subject() const { return subject_; }
 
  private:
   struct Entry {
@@ -230,7 +230,6 @@ class OptionTable {
     std::function<std::string(const Options&)> show;
     std::function<std::optional<std::string>(const Options&)> check;
   };
-  std::string subject_;
   std::vector<Entry> entries_;
   std::vector<std::pair<std::string, std::function<std::optional<std::string>(const Options&)>>> rules_;
 };

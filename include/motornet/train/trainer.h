@@ -17,6 +17,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -111,11 +112,11 @@ class Trainer {
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     torch::Generator environment_generator, noise_generator;
     std::string directory;  // "" without a run directory
+    std::optional<MetricsLog> metrics;  // directory/metrics.csv (none without a run directory)
     std::vector<double> recent;  // training losses of the last (up to) 100 batches
   };
 
   bool writes_files() const;  // a run directory, and rank 0 (or no process group)
-  MetricsLog metrics_log(const Replica& replica) const;
   CheckpointParts checkpoint_parts(const Replica& replica) const;
   // Sums each replicate's loss and terms into one backward pass; returns their values as numbers.
   std::vector<double> backward(const std::vector<LossValues>& values);

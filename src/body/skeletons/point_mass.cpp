@@ -72,7 +72,7 @@ const PointMassOptions& validated(const PointMassOptions& options) {
 }  // namespace
 
 const OptionTable<PointMassOptions>& point_mass_option_table() {
-  static const auto table = OptionTable<PointMassOptions>("skeleton PointMass")
+  static const auto table = OptionTable<PointMassOptions>()
                                 .add(MOTORNET_OPTION(space_dim), "dimensions it moves in", checks::at_least(1))
                                 .add(MOTORNET_OPTION(mass), "kg", checks::positive());
   return table;

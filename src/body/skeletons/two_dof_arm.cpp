@@ -118,7 +118,7 @@ class TwoDofArmKernel final : public fused::SkeletonKernel {
 }  // namespace
 
 const OptionTable<TwoDofArmOptions>& two_dof_arm_option_table() {
-  static const auto table = OptionTable<TwoDofArmOptions>("skeleton TwoDofArm")
+  static const auto table = OptionTable<TwoDofArmOptions>()
                                 .add(MOTORNET_OPTION(m1), "kg, upper arm", checks::positive())
                                 .add(MOTORNET_OPTION(m2), "kg, forearm and hand", checks::positive())
                                 .add(MOTORNET_OPTION(l1g), "m, shoulder to the upper arm's centre of mass",

@@ -35,7 +35,7 @@ torch::Tensor cue_steps(const std::vector<double>& window, int64_t batch_size, d
 
 const OptionTable<ReachTaskOptions>& reach_task_option_table() {
   static const auto table =
-      OptionTable<ReachTaskOptions>("every reaching task")
+      OptionTable<ReachTaskOptions>()
           .add(MOTORNET_OPTION(target_cue_window),
                "s: the target is shown from a time drawn in this window (the middle at evaluation); [0, 0]: from the start",
                checks::window())

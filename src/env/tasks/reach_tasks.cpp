@@ -30,7 +30,7 @@ void RandomTargetReach::compose(Trials& trials, int64_t n_steps) const {
 
 const OptionTable<CentreOutReachOptions>& centre_out_reach_option_table() {
   static const auto table =
-      OptionTable<CentreOutReachOptions>("CentreOutReach")
+      OptionTable<CentreOutReachOptions>()
           .add(MOTORNET_OPTION(n_targets), "targets on the circle", checks::at_least(1))
           .add(MOTORNET_OPTION(radius), "m: the circle's radius around the start posture's fingertip",
                checks::positive())
