@@ -1,4 +1,4 @@
-// motornet-train CONFIG.yaml [--out DIR] [--set key.path=value ...] [--resume RUN_DIR] [--nproc N]
+// motornet-train CONFIG.yaml [--out DIR] [--set key.path=value ...] [--init-from PATH] [--resume RUN_DIR] [--nproc N]
 // Trains the policy an experiment file describes and writes, in the run directory: config.yaml (the resolved
 // configuration), metrics.csv, checkpoint.pt, policy.pt (TorchScript) and summary.json; with
 // training.replicates K > 1, each replicate's metrics, checkpoint, policy and evaluation in replicate_kk/.
@@ -46,7 +46,7 @@ int exit_status(TrainingOutcome outcome) {
 
 int run(int argc, char** argv) {
   CLI::App app{"Train a MotorNet policy from an experiment file"};
-  std::string config_file, out_dir, resume_dir;
+  std::string config_file, out_dir, resume_dir, init_from;
   std::vector<std::string> overrides;
   bool quiet = false;
   int nproc = 0;
@@ -58,6 +58,8 @@ int run(int argc, char** argv) {
   auto* out_option = app.add_option("--out", out_dir, "run directory (default: runs/<config name>-<date>-<time>)");
   app.add_option("--set", overrides, "override a configuration value: key.path=value (repeatable)");
   app.add_option("--resume", resume_dir, "continue the run in this directory from its checkpoint");
+  auto* init_option = app.add_option("--init-from", init_from,
+                                     "start from the policy another run trained (its directory, a snapshot or a policy.pt)");
   app.add_flag("--quiet", quiet, "no progress output");
   bool list_options = false;
   app.add_flag("--list-options", list_options, "print every configuration key with its default and meaning (Markdown)");
@@ -68,6 +70,9 @@ int run(int argc, char** argv) {
   }
   require(dist_timeout > 0.0, "--dist-timeout", fmt::format("must be positive, got {}", dist_timeout));
   require(out_option->count() == 0 || !out_dir.empty(), "--out", "is empty; give a directory (or leave --out out)");
+  require(init_option->count() == 0 || !init_from.empty(), "--init-from", "is empty; give a run directory or policy file");
+  require(init_from.empty() || resume_dir.empty(), "--init-from",
+          "starts a new run from another run's policy; a resumed run continues from its own checkpoint");
   if (nproc_option->count() > 0) {
     require(nproc >= 1, "--nproc", fmt::format("must be at least 1, got {}", nproc));
     require(!DistributedOptions::in_environment(), "--nproc",
@@ -98,6 +103,7 @@ int run(int argc, char** argv) {
   }
   TrainingRunOptions options;
   options.config_file(config_file).overrides(overrides).run_directory(out_dir).resume_directory(resume_dir);
+  options.init_from(init_from);
   options.quiet(quiet).data_parallel(group);
   interrupt_flag = options.stop().flag();
   std::signal(SIGINT, on_interrupt);

@@ -159,7 +159,7 @@ TEST(Trainer, DivergenceStopsAndKeepsTheLastGoodCheckpoint) {
   EXPECT_NE(summary.message.find("the last good checkpoint (batch 3) was kept"), std::string::npos) << summary.message;
   EXPECT_EQ(trainer.batches_done(), 4);
   // The checkpoint of batch 3 is intact and resumable.
-  auto resumed = make_trainer(kSmall, dir.string());
+  auto resumed = make_trainer(yaml, dir.string());
   resumed.resume();
   EXPECT_EQ(resumed.batches_done(), 3);
 }
@@ -247,13 +247,25 @@ TEST(MetricsLog, ResumeKeepsTheRowsUpToTheCheckpointAndRefusesADamagedRow) {
     log.append(metrics);
   }
   EXPECT_EQ(read_file(log.path()),
-            "batch,time_s,loss,loss_position,validation_loss,lr,grad_norm\n"
-            "1,0.000,1,0.5,,0,0\n2,0.000,0.5,0.25,0.25,0,0\n3,0.000,0.33333333,0.16666667,,0,0\n"
-            "4,0.000,0.25,0.125,,0,0\n");
+            "batch,time_s,loss,loss_position,validation_loss,lr,grad_norm,phase\n"
+            "1,0.000,1,0.5,,0,0,training\n2,0.000,0.5,0.25,0.25,0,0,training\n"
+            "3,0.000,0.33333333,0.16666667,,0,0,training\n4,0.000,0.25,0.125,,0,0,training\n");
+  // A log of other columns (another configuration's loss terms) is not resumed into, and is left alone.
+  MetricsLog other(dir.string(), {"position", "hand_jerk"});
+  const std::string written = read_file(log.path());
+  try {
+    other.truncate_after(2);
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("has the columns 'batch,time_s,loss,loss_position,validation_loss"),
+              std::string::npos)
+        << error.what();
+  }
+  EXPECT_EQ(read_file(log.path()), written);
   log.truncate_after(2);
   EXPECT_EQ(read_file(log.path()),
-            "batch,time_s,loss,loss_position,validation_loss,lr,grad_norm\n"
-            "1,0.000,1,0.5,,0,0\n2,0.000,0.5,0.25,0.25,0,0\n");
+            "batch,time_s,loss,loss_position,validation_loss,lr,grad_norm,phase\n"
+            "1,0.000,1,0.5,,0,0,training\n2,0.000,0.5,0.25,0.25,0,0,training\n");
   std::ofstream(log.path(), std::ios::app) << "x2,0.000,0.5,0.25,,0,0\n";
   const std::string damaged = read_file(log.path());
   try {

@@ -29,6 +29,7 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
   // Whole states are kept per step and stacked once: the series below are views of the stacks (a per-step slice
   // would cost an autograd node per step and series).
   std::vector<torch::Tensor> goal, hiddens, action, joint, cartesian, muscle_states, geometry, observation;
+  std::map<std::string, std::vector<torch::Tensor>> field_forces;
   auto record = [&](const StepResult& step) {
     const auto& states = step.info.states;
     cartesian.push_back(states.cartesian);
@@ -36,6 +37,8 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
     if (full) {
       geometry.push_back(states.geometry);
       observation.push_back(step.observation);
+      if (step.info.step > 0)  // the forces of the step just taken (none at reset)
+        for (const auto& [name, force] : step.info.field_forces) field_forces[name].push_back(force);
     }
     goal.push_back(step.info.goal);
     joint.push_back(states.joint);
@@ -70,6 +73,7 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
     episode.muscle = all_muscle;
     episode.geometry = torch::stack(geometry, 1);
     episode.observation = torch::stack(observation, 1);
+    for (const auto& [name, forces] : field_forces) episode.field_forces[name] = torch::stack(forces, 1);
   }
   return episode;
 }
@@ -82,6 +86,7 @@ EpisodeRecord EpisodeRecord::rows(int64_t begin, int64_t count) const {
                       &EpisodeRecord::joint, &EpisodeRecord::cartesian, &EpisodeRecord::muscle,
                       &EpisodeRecord::geometry, &EpisodeRecord::observation})
     out.*member = part(this->*member);
+  for (auto& [name, forces] : out.field_forces) forces = part(forces);
   return out;
 }
 

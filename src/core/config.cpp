@@ -64,12 +64,18 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
   } catch (const YAML::Exception& error) {
     throw InputError(origin, fmt::format("cannot parse the value of '{}': {}", key_path, error.msg));
   }
+  set_config_value(root, key_path, value, origin);
+}
+
+void set_config_value(YAML::Node& root, const std::string& key_path, const YAML::Node& value,
+                      const std::string& origin) {
   std::vector<std::string> keys;
   std::stringstream stream(key_path);
   for (std::string key; std::getline(stream, key, '.');) {
     if (key.empty()) throw InputError(origin, fmt::format("empty key in '{}'", key_path));
     keys.push_back(key);
   }
+  if (keys.empty() || key_path.back() == '.') throw InputError(origin, fmt::format("empty key in '{}'", key_path));
   YAML::Node node;
   node.reset(root);
   std::string walked;
@@ -78,7 +84,7 @@ void apply_override(YAML::Node& root, const std::string& assignment, const std::
       throw InputError(origin, fmt::format("'{}' is not a map, so '{}' cannot be set", walked, key_path));
     walked += (walked.empty() ? "" : ".") + keys[i];
     if (i + 1 == keys.size()) {
-      node[keys[i]] = value;
+      node[keys[i]] = YAML::Clone(value);
     } else {
       // A key that is not there yet becomes a map (the configuration check then names a misspelt one).
       if (!node[keys[i]]) node[keys[i]] = YAML::Node(YAML::NodeType::Map);

@@ -267,6 +267,42 @@ void plot_loss_curve(const std::string& metrics_csv, const std::string& stem, Fi
   });
 }
 
+void plot_curves(const std::vector<Curve>& curves, const std::string& x_label, const std::string& y_label,
+                 const std::string& title, const std::string& stem, FigureSize size) {
+  double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
+  for (const auto& curve : curves)
+    for (size_t i = 0; i < curve.x.size(); ++i) {
+      if (!std::isfinite(curve.x[i]) || !std::isfinite(curve.y[i])) continue;
+      x_lo = std::min(x_lo, curve.x[i]), x_hi = std::max(x_hi, curve.x[i]);
+      y_lo = std::min(y_lo, curve.y[i]), y_hi = std::max(y_hi, curve.y[i]);
+    }
+  require(std::isfinite(x_lo), stem, "no finite points to plot");
+  Axes axes = axes_for(size);
+  const double x_pad = x_hi > x_lo ? 0.03 * (x_hi - x_lo) : 1.0, y_pad = y_hi > y_lo ? 0.08 * (y_hi - y_lo) : 1e-3;
+  axes.x_min = x_lo - x_pad, axes.x_max = x_hi + x_pad;
+  axes.y_min = y_lo - y_pad, axes.y_max = y_hi + y_pad;
+  std::vector<std::pair<std::string, Color>> entries;
+  render(stem, size, [&](cairo_t* cr) {
+    cairo_save(cr);
+    axes.clip(cr);
+    for (size_t c = 0; c < curves.size(); ++c) {
+      const Color color = palette(static_cast<int>(c), static_cast<int>(curves.size()));
+      set_color(cr, color);
+      cairo_set_line_width(cr, 1.8);
+      polyline(cr, axes, curves[c].x, curves[c].y);
+      for (size_t i = 0; i < curves[c].x.size(); ++i) {
+        if (!std::isfinite(curves[c].y[i])) continue;
+        cairo_arc(cr, axes.px(curves[c].x[i]), axes.py(curves[c].y[i]), 3.0, 0, 2 * M_PI);
+        cairo_fill(cr);
+      }
+      entries.push_back({curves[c].name, color});
+    }
+    cairo_restore(cr);
+    axes.frame(cr, x_label, y_label, title);
+    legend(cr, axes.right - 190, axes.top + 18, entries);
+  });
+}
+
 void plot_trajectories(const EpisodeRecord& e, const std::string& stem, FigureSize size) {
   const int64_t trials = std::min<int64_t>(e.fingertip.size(0), 64);
   auto goal_end = e.goal.select(1, -1);

@@ -69,15 +69,21 @@ void write_rollout_file(const std::string& filename, const std::map<std::string,
   write_via_temporary(filename, [&](const std::string& temporary) {
     Handle file{H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
     check(file.id >= 0, filename, "cannot create the file (is the directory writable?)");
+    // Names with '/' (trials/start, fields/curl/force) are datasets in groups, created on the way.
+    Handle link_options{H5Pcreate(H5P_LINK_CREATE), H5Pclose};
+    H5Pset_create_intermediate_group(link_options.id, 1);
     for (const auto& [name, tensor] : datasets) {
-      auto values = tensor.detach().to(torch::kCPU, torch::kFloat32).contiguous();
+      // Counts, steps and flags are stored as integers, everything else as float32.
+      const bool integral = !tensor.is_floating_point();
+      auto values = tensor.detach().to(torch::kCPU, integral ? torch::kInt64 : torch::kFloat32).contiguous();
       std::vector<hsize_t> dims(values.sizes().begin(), values.sizes().end());
       Handle space{H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose};
-      Handle dataset{H5Dcreate2(file.id, ("/" + name).c_str(), H5T_IEEE_F32LE, space.id, H5P_DEFAULT, H5P_DEFAULT,
-                                H5P_DEFAULT),
+      Handle dataset{H5Dcreate2(file.id, ("/" + name).c_str(), integral ? H5T_STD_I64LE : H5T_IEEE_F32LE, space.id,
+                                link_options.id, H5P_DEFAULT, H5P_DEFAULT),
                      H5Dclose};
       check(dataset.id >= 0, filename, "cannot create dataset /" + name);
-      check(H5Dwrite(dataset.id, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data_ptr<float>()) >= 0,
+      check(H5Dwrite(dataset.id, integral ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                     values.data_ptr()) >= 0,
             filename, "cannot write dataset /" + name);
     }
     Handle root{H5Gopen2(file.id, "/", H5P_DEFAULT), H5Gclose};

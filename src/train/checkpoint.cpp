@@ -46,4 +46,18 @@ CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts part
   }
 }
 
+int64_t read_checkpoint_batch(const std::string& path) {
+  require(std::filesystem::exists(path), path, "no checkpoint to resume from");
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor batch;
+    archive.read("batch", batch);
+    return batch.item<int64_t>();
+  } catch (const c10::Error& error) {
+    std::string what = error.what_without_backtrace();
+    throw InputError(path, "the checkpoint is corrupt (" + what.substr(0, what.find('\n')) + ")");
+  }
+}
+
 }  // namespace motornet

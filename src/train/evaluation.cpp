@@ -16,6 +16,27 @@ namespace motornet {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Whether trial b is a probe trial of a force channel.
+bool in_channel(const EvaluationResult& result, int64_t b) {
+  for (size_t i = 0; i < result.field_types.size(); ++i)
+    if (result.field_types[i] == "channel" && result.trials.fields.at(i).active[b].item<double>() > 0.0) return true;
+  return false;
+}
+
+nlohmann::json number_or_null(double value) { return std::isnan(value) ? nlohmann::json(nullptr) : nlohmann::json(value); }
+
+// Mean of `values`, or NaN when empty.
+double mean_of(const std::vector<double>& values) {
+  if (values.empty()) return NAN;
+  double sum = 0.0;
+  for (double value : values) sum += value;
+  return sum / values.size();
+}
+
+}  // namespace
+
 EvaluationResult evaluate(EnvironmentImpl& environment, PolicyImpl& policy, const CompositeLoss& losses,
                           int64_t batch_size) {
   if (batch_size <= 0) batch_size = environment.task()->evaluation_batch_size();
@@ -31,14 +52,19 @@ EvaluationResult evaluate(EnvironmentImpl& environment, PolicyImpl& policy, cons
   result.loss = values.total.item<double>();
   for (const auto& [name, value] : values.terms) result.terms[name] = value.item<double>();
 
-  // Per-target behaviour.
-  const auto& e = result.episode;
-  const auto& trials = environment.trials();
-  auto speed = e.hand_velocity.norm(2, 2).to(torch::kFloat64);  // [B, T+1]
-  auto final_error = (e.fingertip.select(1, -1) - trials.target).norm(2, 1).to(torch::kFloat64);
-  const int64_t B = speed.size(0), steps = speed.size(1);
-  for (int64_t b = 0; b < B; ++b) {
-    auto target = trials.target[b].to(torch::kFloat64);
+  result.trials = environment.trials();
+  for (size_t i = 0; i < environment.task()->fields().size(); ++i) {
+    result.field_names.push_back(environment.task()->field_name(i));
+    result.field_types.push_back(environment.task()->fields()[i]->type_name());
+  }
+  result.measures = measure_trials(result.episode, result.trials, environment.timestep());
+
+  // Per target: the plain reaches (catch, posture and channel trials are reported on their own).
+  std::vector<std::vector<double>> reaction_times;
+  for (int64_t b = 0; b < static_cast<int64_t>(result.measures.size()); ++b) {
+    const auto& m = result.measures[b];
+    if (m.kind != TrialKind::kReach || in_channel(result, b)) continue;
+    auto target = result.trials.target[b].to(torch::kFloat64).contiguous();
     std::vector<double> point(target.data_ptr<double>(), target.data_ptr<double>() + target.numel());
     auto it = std::find_if(result.targets.begin(), result.targets.end(), [&](const TargetSummary& s) {
       double distance = 0;
@@ -47,52 +73,135 @@ EvaluationResult evaluate(EnvironmentImpl& environment, PolicyImpl& policy, cons
     });
     if (it == result.targets.end()) {
       result.targets.push_back(TargetSummary{point});
+      reaction_times.emplace_back();
       it = result.targets.end() - 1;
     }
-    auto trial_speed = speed[b];
-    const double peak = trial_speed.max().item<double>();
-    const int64_t go = std::min<int64_t>(trials.go_cue_step[b].item<int64_t>(), steps - 1);
-    double movement_time = 0.0;
-    if (peak > 0) {
-      auto moving = (trial_speed > 0.1 * peak).nonzero().flatten();
-      auto after_go = moving.masked_select(moving >= go);
-      if (after_go.numel() > 0)
-        movement_time = (after_go.max().item<int64_t>() - after_go.min().item<int64_t>()) * environment.timestep();
-    }
     it->trials += 1;
-    it->endpoint_error += final_error[b].item<double>();
-    it->peak_speed += peak;
-    it->movement_time += movement_time;
+    it->endpoint_error += m.endpoint_error;
+    it->peak_speed += m.peak_speed;
+    it->movement_time += m.movement_time;
+    it->lateral_deviation += m.lateral_deviation;
+    if (!std::isnan(m.reaction_time)) reaction_times[it - result.targets.begin()].push_back(m.reaction_time);
   }
-  for (auto& target : result.targets) {
+  for (size_t i = 0; i < result.targets.size(); ++i) {
+    auto& target = result.targets[i];
     target.endpoint_error /= target.trials;
     target.peak_speed /= target.trials;
     target.movement_time /= target.trials;
+    target.lateral_deviation /= target.trials;
+    if (!reaction_times[i].empty()) {
+      double sum = 0.0;
+      for (double t : reaction_times[i]) sum += t;
+      target.reaction_time = sum / reaction_times[i].size();
+    }
   }
   return result;
 }
 
 nlohmann::json to_json(const EvaluationResult& result) {
   nlohmann::json targets = nlohmann::json::array();
-  double error = 0, speed = 0, time = 0;
-  int64_t trials = 0;
+  double error = 0, speed = 0, time = 0, lateral = 0, abs_lateral = 0;
+  std::vector<double> reaction;
+  int64_t reaches = 0;
   for (const auto& t : result.targets) {
     targets.push_back({{"target", t.target},
                        {"trials", t.trials},
                        {"endpoint_error_m", t.endpoint_error},
                        {"peak_speed_m_per_s", t.peak_speed},
-                       {"movement_time_s", t.movement_time}});
+                       {"movement_time_s", t.movement_time},
+                       {"lateral_deviation_m", t.lateral_deviation},
+                       {"reaction_time_s", number_or_null(t.reaction_time)}});
     error += t.endpoint_error * t.trials, speed += t.peak_speed * t.trials, time += t.movement_time * t.trials;
-    trials += t.trials;
+    lateral += t.lateral_deviation * t.trials, abs_lateral += std::abs(t.lateral_deviation) * t.trials;
+    if (!std::isnan(t.reaction_time)) reaction.push_back(t.reaction_time);
+    reaches += t.trials;
   }
-  nlohmann::json summary = {{"trials", trials},
+  const auto per_reach = [&](double sum) { return reaches ? sum / reaches : 0.0; };
+  nlohmann::json summary = {{"trials", result.measures.size()},
+                            {"reach_trials", reaches},
                             {"loss", result.loss},
                             {"loss_terms", result.terms},
-                            {"mean_endpoint_error_m", trials ? error / trials : 0.0},
-                            {"mean_peak_speed_m_per_s", trials ? speed / trials : 0.0},
-                            {"mean_movement_time_s", trials ? time / trials : 0.0},
+                            {"mean_endpoint_error_m", per_reach(error)},
+                            {"mean_peak_speed_m_per_s", per_reach(speed)},
+                            {"mean_movement_time_s", per_reach(time)},
+                            {"mean_lateral_deviation_m", per_reach(lateral)},
+                            {"mean_abs_lateral_deviation_m", per_reach(abs_lateral)},
+                            {"mean_reaction_time_s", number_or_null(mean_of(reaction))},
                             {"targets", targets}};
+  // Catch trials: how far the hand drifts without a go cue; posture trials: how far it is pushed and how soon it
+  // is back; channel trials: the force the channel had to exert (the network's learned feed-forward force).
+  std::vector<double> drift, displacement, return_time;
+  int64_t not_returned = 0;
+  for (const auto& m : result.measures) {
+    if (m.kind == TrialKind::kCatch) drift.push_back(m.max_displacement);
+    if (m.kind == TrialKind::kPosture) {
+      displacement.push_back(m.max_displacement);
+      if (std::isnan(m.return_time)) ++not_returned; else return_time.push_back(m.return_time);
+    }
+  }
+  if (!drift.empty()) summary["catch"] = {{"trials", drift.size()}, {"mean_drift_m", mean_of(drift)}};
+  if (!displacement.empty())
+    summary["posture"] = {{"trials", displacement.size()},
+                          {"mean_max_displacement_m", mean_of(displacement)},
+                          {"mean_return_time_s", number_or_null(mean_of(return_time))},
+                          {"not_returned_within_1cm", not_returned}};
+  for (size_t i = 0; i < result.field_types.size(); ++i) {
+    if (result.field_types[i] != "channel") continue;
+    const auto& name = result.field_names[i];
+    const auto forces = result.episode.field_forces.count(name) ? result.episode.field_forces.at(name) : torch::Tensor();
+    std::vector<double> peak_force, deviation;
+    for (int64_t b = 0; b < static_cast<int64_t>(result.measures.size()); ++b) {
+      if (result.trials.fields[i].active[b].item<double>() <= 0.0) continue;
+      if (forces.defined()) peak_force.push_back(forces[b].norm(2, 1).max().item<double>());
+      deviation.push_back(result.measures[b].lateral_deviation);
+    }
+    summary["channels"][name] = {{"trials", deviation.size()},
+                                 {"mean_peak_force_N", number_or_null(mean_of(peak_force))},
+                                 {"mean_lateral_deviation_m", number_or_null(mean_of(deviation))}};
+  }
   return summary;
+}
+
+std::map<std::string, torch::Tensor> evaluation_datasets(const EvaluationResult& result) {
+  auto datasets = rollout_datasets(result.episode);
+  const auto& trials = result.trials;
+  const int64_t B = static_cast<int64_t>(result.measures.size());
+  datasets["trials/start"] = trials.start;
+  datasets["trials/target"] = trials.target;
+  datasets["trials/target_cue_step"] = trials.target_cue_step.to(torch::kInt64);
+  datasets["trials/go_cue_step"] =
+      torch::where(trials.catch_trial, torch::full_like(trials.go_cue_step, -1), trials.go_cue_step).to(torch::kInt64);
+  datasets["trials/catch"] = trials.catch_trial.to(torch::kInt64);
+  auto kind = torch::empty({B}, torch::kInt64);
+  std::map<std::string, torch::Tensor> measures;
+  for (const char* name : {"endpoint_error", "peak_speed", "lateral_deviation", "reaction_time", "movement_time",
+                           "max_displacement", "return_time"})
+    measures[name] = torch::empty({B}, torch::kFloat64);
+  for (int64_t b = 0; b < B; ++b) {
+    const auto& m = result.measures[b];
+    kind[b] = static_cast<int64_t>(m.kind);
+    measures["endpoint_error"][b] = m.endpoint_error;
+    measures["peak_speed"][b] = m.peak_speed;
+    measures["lateral_deviation"][b] = m.lateral_deviation;
+    measures["reaction_time"][b] = m.reaction_time;
+    measures["movement_time"][b] = m.movement_time;
+    measures["max_displacement"][b] = m.max_displacement;
+    measures["return_time"][b] = m.return_time;
+  }
+  datasets["trials/kind"] = kind;  // 0 reach, 1 posture, 2 catch
+  for (const auto& [name, values] : measures) datasets["trials/" + name] = values;
+  for (size_t i = 0; i < result.field_names.size(); ++i) {
+    const std::string group = "fields/" + result.field_names[i] + "/";
+    const auto& draws = trials.fields.at(i);
+    if (result.episode.field_forces.count(result.field_names[i]))
+      datasets[group + "force"] = result.episode.field_forces.at(result.field_names[i]);
+    datasets[group + "active"] = (draws.active > 0).to(torch::kInt64);
+    if (result.field_types[i] == "pulse") {
+      datasets[group + "onset_step"] = draws.onset_step.to(torch::kInt64);
+      datasets[group + "direction"] = draws.direction;
+    }
+  }
+  return datasets;
 }
 
 void draw_rollout_figures(const std::string& directory, const EpisodeRecord& episode, const EffectorImpl& effector) {
@@ -112,7 +221,7 @@ void write_evaluation(const std::string& directory, const EvaluationResult& resu
   const auto& effector = environment.effector();
   RolloutAttributes attributes{environment.timestep(), effector->muscle_names(), effector->muscle()->state_names(),
                                config_yaml};
-  write_rollout_file((fs::path(directory) / "rollout.h5").string(), rollout_datasets(result.episode), attributes);
+  write_rollout_file((fs::path(directory) / "rollout.h5").string(), evaluation_datasets(result), attributes);
   write_text_atomically((fs::path(directory) / "summary.json").string(), to_json(result).dump(2) + "\n");
   draw_rollout_figures(directory, result.episode, *effector);
 }

@@ -5,6 +5,7 @@
 #include "motornet/body/effector_config.h"
 #include "motornet/env/environment_config.h"
 #include "motornet/core/error.h"
+#include "motornet/train/phases.h"
 
 namespace motornet {
 
@@ -21,7 +22,11 @@ namespace {
 // Everything of one run; `seed` replaces the configured seed (replicates).
 Experiment single_experiment(const ConfigNode& root, std::optional<uint64_t> seed) {
   root.require_map();
-  root.check_keys({"seed", "effector", "environment", "policy", "losses", "optimizer", "training"});
+  // The run-level keys (phases, init_from, provenance) belong to run_training (train/phases.h): built from a whole
+  // run's configuration, the experiment is the base one, without any phase's settings or warm start.
+  std::vector<std::string> keys = {"seed", "effector", "environment", "policy", "losses", "optimizer", "training"};
+  keys.insert(keys.end(), run_level_keys().begin(), run_level_keys().end());
+  root.check_keys(keys);
   Experiment experiment;
   if (auto node = root.child("seed")) {
     const auto value = node->as_int();

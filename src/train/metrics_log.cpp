@@ -41,19 +41,24 @@ int64_t row_batch(const std::string& path, int64_t line_number, const std::strin
 MetricsLog::MetricsLog(const std::string& directory, std::vector<std::string> term_names)
     : path_((std::filesystem::path(directory) / "metrics.csv").string()), term_names_(std::move(term_names)) {}
 
-void MetricsLog::start() const {
+std::string MetricsLog::header() const {
   std::vector<std::string> columns = {"batch", "time_s", "loss"};
   for (const auto& term : term_names_) columns.push_back("loss_" + term);
-  columns.insert(columns.end(), {"validation_loss", "lr", "grad_norm"});
-  write_text_atomically(path_, fmt::format("{}\n", fmt::join(columns, ",")));
+  columns.insert(columns.end(), {"validation_loss", "lr", "grad_norm", "phase"});
+  return fmt::format("{}", fmt::join(columns, ","));
 }
+
+void MetricsLog::start() const { write_text_atomically(path_, header() + "\n"); }
 
 void MetricsLog::append(const BatchMetrics& m) const {
   std::ofstream out(path_, std::ios::app);
   out << fmt::format("{},{:.3f},{:.8g}", m.batch, m.elapsed, m.loss);
-  for (const auto& term : term_names_) out << fmt::format(",{:.8g}", m.terms.at(term));
+  for (const auto& term : term_names_) {
+    auto value = m.terms.find(term);
+    out << "," << (value == m.terms.end() ? std::string() : fmt::format("{:.8g}", value->second));
+  }
   out << "," << (m.validation_loss ? fmt::format("{:.8g}", *m.validation_loss) : std::string());
-  out << fmt::format(",{:.8g},{:.8g}\n", m.lr, m.grad_norm);
+  out << fmt::format(",{:.8g},{:.8g},{}\n", m.lr, m.grad_norm, m.phase);
 }
 
 void MetricsLog::truncate_after(int64_t batch) const {
@@ -64,28 +69,50 @@ void MetricsLog::truncate_after(int64_t batch) const {
   }
   std::stringstream kept;
   std::string line;
-  bool header = true;
+  bool at_header = true;
   for (int64_t number = 1; std::getline(in, line); ++number) {
-    if (!header && (line.empty() || row_batch(path_, number, line) > batch)) continue;
+    if (at_header && line != header())
+      throw InputError(path_, fmt::format("has the columns '{}' but this run writes '{}' (written by another version "
+                                          "or configuration); the run cannot resume into it",
+                                          line, header()));
+    if (!at_header && (line.empty() || row_batch(path_, number, line) > batch)) continue;
     kept << line << "\n";
-    header = false;
+    at_header = false;
   }
   in.close();
   write_text_atomically(path_, kept.str());
 }
 
-std::vector<double> MetricsLog::last_losses(size_t count) const {
+std::vector<LoggedBatch> MetricsLog::logged_batches(int64_t after_batch) const {
   std::ifstream in(path_);
-  std::vector<double> losses;
+  std::vector<LoggedBatch> rows;
   std::string line;
   std::getline(in, line);  // the header
+  const size_t validation_column = 3 + term_names_.size();  // batch,time_s,loss,loss_<term>...,validation_loss
   while (std::getline(in, line)) {
+    LoggedBatch row;
     try {
-      losses.push_back(std::stod(cell(line, 2)));  // batch,time_s,loss,...
+      row.batch = std::stoll(cell(line, 0));
+      row.loss = std::stod(cell(line, 2));
     } catch (const std::exception&) {
-      continue;  // an unreadable loss cell counts for nothing
+      continue;  // an unreadable row counts for nothing
     }
+    if (row.batch <= after_batch) continue;
+    const std::string validation = cell(line, validation_column);
+    if (!validation.empty()) {
+      try {
+        row.validation_loss = std::stod(validation);
+      } catch (const std::exception&) {
+      }
+    }
+    rows.push_back(row);
   }
+  return rows;
+}
+
+std::vector<double> MetricsLog::last_losses(size_t count, int64_t after_batch) const {
+  std::vector<double> losses;
+  for (const auto& row : logged_batches(after_batch)) losses.push_back(row.loss);
   if (losses.size() > count) losses.erase(losses.begin(), losses.end() - static_cast<std::ptrdiff_t>(count));
   return losses;
 }

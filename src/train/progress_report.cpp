@@ -17,8 +17,12 @@ std::string format_duration(double seconds) {
 }
 }  // namespace
 
-ProgressReport::ProgressReport(int64_t n_batches, int64_t log_every, bool enabled)
-    : n_batches_(n_batches), log_every_(log_every), enabled_(enabled), terminal_(isatty(fileno(stderr))) {}
+ProgressReport::ProgressReport(int64_t n_batches, int64_t log_every, bool enabled, std::string phase)
+    : n_batches_(n_batches),
+      log_every_(log_every),
+      enabled_(enabled),
+      terminal_(isatty(fileno(stderr))),
+      phase_(phase.empty() ? "" : phase + ": ") {}
 
 void ProgressReport::batch_done(const std::vector<BatchMetrics>& metrics, double rate) const {
   if (!enabled_ || metrics.empty()) return;
@@ -36,12 +40,12 @@ void ProgressReport::batch_done(const std::vector<BatchMetrics>& metrics, double
   if (terminal_) {
     const int width = 30;
     const int filled = static_cast<int>(width * first.batch / std::max<int64_t>(1, n_batches_));
-    std::cerr << fmt::format("\r[{}{}] {}/{} | {} {:.4f}{} | {:.1f} batch/s | ETA {}   ", std::string(filled, '#'),
+    std::cerr << fmt::format("\r{}[{}{}] {}/{} | {} {:.4f}{} | {:.1f} batch/s | ETA {}   ", phase_, std::string(filled, '#'),
                              std::string(width - filled, '.'), first.batch, n_batches_, label, loss, validation, rate,
                              format_duration(eta))
               << std::flush;
   } else if (first.batch % log_every_ == 0 || first.batch == n_batches_ || first.validation_loss) {
-    std::cerr << fmt::format("batch {}/{} {} {:.5f}{} lr {:.3g} grad {:.3g} | {:.1f} batch/s, ETA {}\n", first.batch,
+    std::cerr << fmt::format("{}batch {}/{} {} {:.5f}{} lr {:.3g} grad {:.3g} | {:.1f} batch/s, ETA {}\n", phase_, first.batch,
                              n_batches_, label, loss, validation, first.lr, grad_norm, rate, format_duration(eta));
   }
 }

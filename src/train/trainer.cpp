@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -50,6 +51,9 @@ const OptionTable<TrainingOptions>& training_option_table() {
                checks::at_least(0, " (0: only at the end)"))
           .add(MOTORNET_OPTION(log_every), "batches between progress lines (when not on a terminal)",
                checks::at_least(1))
+          .add(MOTORNET_OPTION(snapshot_every),
+               "keep the policy every N batches and at each phase end in snapshots/ (0: no snapshots)",
+               checks::at_least(0, " (0: no snapshots)"))
           .add(MOTORNET_OPTION(replicates), "independent networks trained at once (seeds seed .. seed + K - 1)",
                checks::at_least(1));
   return table;
@@ -75,15 +79,20 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
       training_(std::move(training)),
       schedule_(optimizer_options_, training_.n_batches()),
       run_directory_(std::move(run_directory)),
-      group_(training_.data_parallel()) {
+      group_(training_.data_parallel()),
+      batch_(training_.phase().first_batch()) {
   check_training_options(optimizer_options_, training_);
   require(!replicates.empty(), "policy", "a trainer needs a policy");
   const int64_t K = static_cast<int64_t>(replicates.size());
   training_.replicates(K);
   const Shard shard = group_ ? Shard{group_->rank(), group_->world_size()} : Shard{};
   std::vector<torch::Generator> environment_generators;
-  std::vector<std::string> term_names;
-  for (const auto& term : losses_.terms()) term_names.push_back(term.name);
+  std::vector<std::string> term_names = training_.phase().logged_terms();
+  if (term_names.empty())
+    for (const auto& term : losses_.terms()) term_names.push_back(term.name);
+  for (const auto& term : losses_.terms())
+    require(std::find(term_names.begin(), term_names.end(), term.name) != term_names.end(), "training.phase",
+            fmt::format("the logged loss columns lack this phase's term '{}'", term.name));
   for (int64_t k = 0; k < K; ++k) {
     require(replicates[k] != nullptr, "policy", fmt::format("replicate {} has no policy", k));
     require_policy_fits(*environment_, *replicates[k]);
@@ -226,13 +235,15 @@ TrainingSummary Trainer::train() {
     for (const auto& replica : replicas_) replica.metrics->start();
   const int64_t first_batch = batch_;
   const auto& terms = losses_.terms();
-  const ProgressReport progress(training_.n_batches(), training_.log_every(),
-                                !training_.quiet() && (!group_ || group_->rank() == 0));
+  const ProgressReport progress(end_batch(), training_.log_every(),
+                                !training_.quiet() && (!group_ || group_->rank() == 0),
+                                training_.phase().name() == PhasePlacement().name() ? "" : training_.phase().name());
   // A stop requested here (or, data-parallel, on any rank: it travels with the all-reduce) ends the run
   // before the next batch.
   bool stopping = false;
 
-  while (batch_ < training_.n_batches()) {
+  const int64_t first_of_phase = training_.phase().first_batch();
+  while (batch_ < end_batch()) {
     if (!group_ && training_.stop().requested()) stopping = true;
     if (stopping) {
       summary.outcome = TrainingOutcome::kInterrupted;
@@ -241,7 +252,7 @@ TrainingSummary Trainer::train() {
     }
     auto batch_start = std::chrono::steady_clock::now();
     double lr = 0.0;
-    for (auto& replica : replicas_) lr = schedule_.apply(*replica.optimizer, batch_);
+    for (auto& replica : replicas_) lr = schedule_.apply(*replica.optimizer, batch_ - first_of_phase);
     stepper_->train();
 
     auto scalars =
@@ -269,9 +280,14 @@ TrainingSummary Trainer::train() {
       for (size_t i = 0; i < terms.size(); ++i) m.terms[terms[i].name] = scalars[k * stride + 1 + i];
       m.lr = lr;
       m.grad_norm = grad_norms[k];
+      m.phase = training_.phase().name();
     }
     // Validation changes no training state, so rank 0 alone runs it (it alone logs).
-    if (training_.validation_every() > 0 && batch_ % training_.validation_every() == 0 && (!group_ || group_->rank() == 0)) {
+    // Also at the last batch of a phase that another follows, so that its final validation is in metrics.csv.
+    const bool validation_due =
+        training_.validation_every() > 0 &&
+        (batch_ % training_.validation_every() == 0 || (training_.phase().followed() && batch_ == end_batch()));
+    if (validation_due && (!group_ || group_->rank() == 0)) {
       auto validation = validate_replicates();
       summary.replicate_validation_loss.clear();
       for (int64_t k = 0; k < K; ++k) {
@@ -292,6 +308,8 @@ TrainingSummary Trainer::train() {
       save_checkpoint();
       export_policy();
     }
+    if (files && training_.snapshot_every() > 0 && (batch_ % training_.snapshot_every() == 0 || batch_ == end_batch()))
+      save_snapshot();
   }
   progress.finish();
   if (files && summary.outcome != TrainingOutcome::kDiverged) {
@@ -345,11 +363,43 @@ void Trainer::resume() {
     elapsed_ = position.elapsed;
   }
   last_checkpoint_batch_ = batch_;
+  require_lazy(batch_ >= training_.phase().first_batch(), run_directory_.c_str(), [&] {
+    return fmt::format("the checkpoint is at batch {}, before phase '{}' (which starts after batch {})", batch_,
+                       training_.phase().name(), training_.phase().first_batch());
+  });
   if (writes_files())
     for (auto& replica : replicas_) {
       replica.metrics->truncate_after(batch_);
-      replica.recent = replica.metrics->last_losses(100);  // so the run's recent mean spans the sessions
+      // So that the phase's recent mean spans the sessions.
+      replica.recent = replica.metrics->last_losses(100, training_.phase().first_batch());
     }
+}
+
+void Trainer::continue_from(Trainer& previous, bool keep_optimizer) {
+  require(previous.n_replicates() == n_replicates(), "phases", "the next phase trains another number of replicates");
+  for (int64_t k = 0; k < n_replicates(); ++k) {
+    require(previous.replicas_[k].policy.get() == replicas_[k].policy.get(), "phases",
+            "the next phase trains other networks than the previous one");
+    if (keep_optimizer) replicas_[k].optimizer = std::move(previous.replicas_[k].optimizer);
+  }
+  require(previous.batch_ == training_.phase().first_batch(), "phases",
+          fmt::format("phase '{}' starts after batch {} but the previous phase ended at batch {}",
+                      training_.phase().name(), training_.phase().first_batch(), previous.batch_));
+  batch_ = previous.batch_;
+  elapsed_ = previous.elapsed_;
+  last_checkpoint_batch_ = previous.last_checkpoint_batch_;
+}
+
+void Trainer::save_snapshot() const {
+  if (!writes_files()) return;
+  for (const auto& replica : replicas_) {
+    const fs::path directory = fs::path(replica.directory) / "snapshots";
+    std::error_code error;
+    fs::create_directories(directory, error);
+    require(!error, directory.string(), "cannot create the snapshot directory: " + error.message());
+    write_via_temporary((directory / fmt::format("batch_{:06}.pt", batch_)).string(),
+                        [&](const std::string& temporary) { replica.policy->export_torchscript(temporary); });
+  }
 }
 
 void Trainer::export_policy() const {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <filesystem>
@@ -13,7 +14,10 @@
 #include "motornet/io/atomic_file.h"
 #include "motornet/io/figures.h"
 #include "motornet/train/evaluation.h"
+#include "motornet/train/evaluation_conditions.h"
 #include "motornet/train/experiment.h"
+#include "motornet/train/phases.h"
+#include "motornet/train/warm_start.h"
 
 namespace motornet {
 
@@ -23,10 +27,16 @@ namespace {
 
 YAML::Node load_yaml(const std::string& filename) { return YAML::Clone(ConfigNode::load_file(filename).yaml()); }
 
-// The configuration as text, without training.n_batches (a resumed run may be extended).
+// The configuration as text, without what a resume may change: training.n_batches and the last phase's
+// n_batches (a resumed run may be extended), and the provenance the run records itself.
 std::string comparable(const YAML::Node& config) {
   auto copy = YAML::Clone(config);
   if (copy["training"] && copy["training"].IsMap()) copy["training"].remove("n_batches");
+  if (copy["phases"] && copy["phases"].IsSequence() && copy["phases"].size() > 0) {
+    YAML::Node last = copy["phases"][copy["phases"].size() - 1];
+    if (last.IsMap()) last.remove("n_batches");
+  }
+  copy.remove("provenance");
   YAML::Emitter out;
   out << copy;
   return out.c_str();
@@ -45,6 +55,7 @@ std::pair<YAML::Node, fs::path> configuration_and_directory(const TrainingRunOpt
   YAML::Node config;
   fs::path run_directory;
   if (!options.resume_directory().empty()) {
+    require(options.init_from().empty(), "init_from", "a resumed run continues from its own checkpoint, not another run's");
     run_directory = options.resume_directory();
     const auto saved_file = run_directory / "config.yaml";
     if (!fs::exists(saved_file)) throw InputError(saved_file.string(), "no saved configuration: is this a run directory?");
@@ -61,6 +72,7 @@ std::pair<YAML::Node, fs::path> configuration_and_directory(const TrainingRunOpt
   if (options.config_file().empty()) throw InputError("config", "give an experiment file (or --resume RUN_DIR)");
   config = load_yaml(options.config_file());
   for (const auto& assignment : options.overrides()) apply_override(config, assignment);
+  if (!options.init_from().empty()) config["init_from"] = options.init_from();
   run_directory = options.run_directory().empty() ? fs::path(timestamped_run_directory(options.config_file()))
                                                   : fs::path(options.run_directory());
   if (rank0 && fs::exists(run_directory)) {  // only a new or empty directory is trained into
@@ -75,10 +87,119 @@ std::pair<YAML::Node, fs::path> configuration_and_directory(const TrainingRunOpt
   return {config, run_directory};
 }
 
+nlohmann::json provenance_json(const YAML::Node& provenance) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const auto& entry : provenance) {
+    nlohmann::json item;
+    for (const auto& field : entry) item[field.first.as<std::string>()] = field.second.as<std::string>();
+    entries.push_back(item);
+  }
+  return entries;
+}
+
+// Everything one phase trains with.
+struct PhasePlan {
+  TrainingPhase phase;
+  Experiment experiment;
+  std::vector<PolicySource> init_sources;  // one per replicate when the phase starts from another run's policy
+};
+
+YAML::Node provenance_entry(const TrainingPhase& phase, const PolicySource& source) {
+  YAML::Node entry;
+  entry["phase"] = phase.name;
+  entry["init_from"] = phase.init_from;
+  entry["policy_file"] = source.policy_file;
+  entry["config_file"] = source.config_file;
+  entry["config_sha256"] = source.config_sha256;
+  return entry;
+}
+
+// Builds every phase's experiment (so that a bad phase is an error before anything trains) and resolves and
+// checks the init_from sources of the phases still to start (`first_to_start` on): their shape is checked by
+// loading them, the first phase's straight into the networks to train. `provenance` gets one entry per warm start;
+// on resume, those of phases that already started come from the saved configuration, and a source whose
+// configuration changed since is an error.
+std::vector<PhasePlan> plan_phases(const YAML::Node& config, const std::vector<TrainingPhase>& phases,
+                                   size_t first_to_start, const YAML::Node& saved_provenance, YAML::Node& provenance) {
+  std::vector<PhasePlan> plans;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    PhasePlan plan{phases[i], experiment_from_config(ConfigNode(phase_configuration(config, phases[i]), "")), {}};
+    if (i > 0) {
+      const int64_t before = plans.front().experiment.environment->observation_size();
+      const int64_t now = plan.experiment.environment->observation_size();
+      require(now == before, fmt::format("phases[{}].set", i),
+              fmt::format("changes the observation size from {} to {}: the network of phase '{}' cannot take it", before,
+                          now, phases.front().name));
+    }
+    const auto& init_from = phases[i].init_from;
+    std::optional<YAML::Node> saved;
+    if (saved_provenance && saved_provenance.IsSequence())
+      for (size_t e = 0; e < saved_provenance.size(); ++e) {
+        const YAML::Node entry = saved_provenance[e];
+        if (entry["phase"] && entry["phase"].as<std::string>() == phases[i].name) saved = entry;
+      }
+    if (!init_from.empty() && i < first_to_start) {
+      if (saved) provenance.push_back(*saved);
+    } else if (!init_from.empty()) {
+      const auto& networks = i == 0 ? plan.experiment.replicates : plans.front().experiment.replicates;
+      const int64_t K = static_cast<int64_t>(networks.size());
+      for (int64_t k = 0; k < K; ++k) {
+        plan.init_sources.push_back(resolve_policy_source(init_from, k, K));
+        // The first phase's networks are the ones trained: loading them is the warm start. A later phase's source is
+        // loaded into that phase's own (unused) networks now, as a check, and into the trained ones when it starts.
+        load_policy_file(*plan.experiment.replicates[k], plan.init_sources.back().policy_file);
+      }
+      const auto& source = plan.init_sources.front();
+      if (saved && (*saved)["config_sha256"] && (*saved)["config_sha256"].as<std::string>() != source.config_sha256)
+        throw InputError(init_from, fmt::format("the configuration of this init_from source ({}) changed since the run "
+                                                "started (SHA-256 {} then, {} now); nothing was changed",
+                                                source.config_file, (*saved)["config_sha256"].as<std::string>(),
+                                                source.config_sha256));
+      provenance.push_back(provenance_entry(phases[i], source));
+    }
+    plans.push_back(std::move(plan));
+  }
+  return plans;
+}
+
+// Per phase of one replicate's metrics.csv: batches done, the mean loss of its last (up to) 100 batches and its
+// last validation loss.
+nlohmann::json phase_reports(const std::vector<TrainingPhase>& phases, const MetricsLog& metrics) {
+  nlohmann::json reports = nlohmann::json::array();
+  const auto rows = metrics.logged_batches();
+  for (const auto& phase : phases) {
+    std::vector<double> losses;
+    std::optional<double> validation;
+    for (const auto& row : rows)
+      if (row.batch > phase.first_batch && row.batch <= phase.end_batch()) {
+        losses.push_back(row.loss);
+        if (row.validation_loss) validation = row.validation_loss;
+      }
+    if (losses.empty()) break;  // not started
+    double sum = 0.0;
+    const size_t recent = std::min<size_t>(100, losses.size());
+    for (size_t i = losses.size() - recent; i < losses.size(); ++i) sum += losses[i];
+    nlohmann::json report = {{"name", phase.name},
+                             {"first_batch", phase.first_batch + 1},
+                             {"last_batch", phase.first_batch + static_cast<int64_t>(losses.size())},
+                             {"batches", losses.size()},
+                             {"planned_batches", phase.n_batches},
+                             {"mean_loss_last_100_batches", sum / recent}};
+    report["last_validation_loss"] = validation ? nlohmann::json(*validation) : nlohmann::json(nullptr);
+    reports.push_back(report);
+  }
+  return reports;
+}
+
 // Per replicate: summary.json, the evaluation and the loss figure (every replicate is evaluated on the same
 // evaluation set, drawn from the configured seed); with replicates, a summary.json of their means on top.
-void write_summaries(Experiment& experiment, Trainer& trainer, const TrainingSummary& summary,
-                     const fs::path& run_directory, const std::string& config_text) {
+void write_summaries(const YAML::Node& config, const PhasePlan& last, Trainer& trainer, const TrainingSummary& summary,
+                     const fs::path& run_directory, const std::vector<TrainingPhase>& phases,
+                     const YAML::Node& provenance, const std::vector<std::string>& logged_terms) {
+  const auto& experiment = last.experiment;
+  // The evaluation: the configured conditions (on the base configuration), else the last phase's settings.
+  const auto settings = evaluation_settings_from_config(config);
+  const YAML::Node evaluated = settings.conditions.empty() ? phase_configuration(config, last.phase) : config;
   const int64_t K = trainer.n_replicates();
   const std::string outcome = outcome_name(summary.outcome);
   std::vector<LossValues> validation;
@@ -94,14 +215,14 @@ void write_summaries(Experiment& experiment, Trainer& trainer, const TrainingSum
                              {"outcome", outcome},
                              {"message", summary.message}};
     if (K > 1) report["replicate"] = k, report["seed"] = experiment.seed + k;
+    report["phases"] = phase_reports(phases, MetricsLog(directory.string(), logged_terms));
+    if (provenance && provenance.size() > 0) report["init_from"] = provenance_json(provenance);
     if (!validation.empty()) {
       report["validation_loss"] = validation[k].total.item<double>();
       for (const auto& [name, value] : validation[k].terms) report["validation_" + name] = value.item<double>();
-      experiment.environment->seed(experiment.seed);
-      auto evaluation = evaluate(*experiment.environment, *trainer.replicate_policy(k), experiment.losses);
-      write_evaluation((directory / "eval").string(), evaluation, *experiment.environment, config_text);
+      report["evaluation"] = evaluate_and_write(evaluated, settings.conditions, *trainer.replicate_policy(k),
+                                                settings.batch_size, (directory / "eval").string());
       plot_loss_curve((directory / "metrics.csv").string(), (directory / "loss").string());
-      report["evaluation"] = to_json(evaluation);
     }
     write_text_atomically((directory / "summary.json").string(), report.dump(2) + "\n");
     replicates.push_back(report);
@@ -111,6 +232,7 @@ void write_summaries(Experiment& experiment, Trainer& trainer, const TrainingSum
                              {"replicates", K},                     {"outcome", outcome},
                              {"message", summary.message},          {"mean_loss_last_100_batches", summary.mean_recent_loss},
                              {"replicate_summaries", replicates}};
+    if (provenance && provenance.size() > 0) report["init_from"] = provenance_json(provenance);
     if (!validation.empty()) report["mean_validation_loss"] = mean_validation;
     write_text_atomically((run_directory / "summary.json").string(), report.dump(2) + "\n");
   }
@@ -147,26 +269,89 @@ TrainingRunResult run_training(const TrainingRunOptions& options) {
   const bool rank0 = !group || group->rank() == 0;
   const bool resuming = !options.resume_directory().empty();
   auto [config, run_directory] = configuration_and_directory(options, rank0);
-
   if (group) group->require_same("configuration", comparable(config) + "|" + run_directory.string());
-  auto experiment = experiment_from_config(ConfigNode(config, ""));
-  experiment.training.quiet(options.quiet()).data_parallel(group).stop(options.stop());
-  Trainer trainer(experiment.environment, experiment.replicates, experiment.losses, experiment.optimizer,
-                  experiment.training, run_directory.string());
-  if (resuming) trainer.resume();
-  YAML::Emitter emitter;
-  emitter << config;
-  const std::string config_text = emitter.c_str();
-  if (rank0) write_text_atomically((run_directory / "config.yaml").string(), config_text + "\n");
 
-  if (rank0)
-    std::cerr << fmt::format("motornet-train: {} -> {} ({} batches of {}{}{}, starting at batch {})\n",
-                             options.config_file().empty() ? run_directory.string() : options.config_file(),
-                             run_directory.string(), experiment.training.n_batches(), experiment.training.batch_size(),
-                             trainer.n_replicates() > 1 ? fmt::format(", {} replicates", trainer.n_replicates()) : "",
-                             group ? fmt::format(", {} processes", group->world_size()) : "", trainer.batches_done());
-  TrainingRunResult result{run_directory.string(), trainer.train()};
-  if (rank0) write_summaries(experiment, trainer, result.summary, run_directory, config_text);
+  const auto phases = phases_from_config(config);
+  // The evaluation conditions are checked now, so that a bad one stops the run before it trains.
+  for (const auto& condition : evaluation_settings_from_config(config).conditions)
+    experiment_from_config(ConfigNode(condition_configuration(config, condition), ""));
+  // A resumed run continues the phase its checkpoint is in (or has just finished).
+  size_t first_phase = 0;
+  YAML::Node saved_provenance;
+  if (resuming) {
+    const int64_t K = config["training"] && config["training"]["replicates"] ? config["training"]["replicates"].as<int64_t>() : 1;
+    const fs::path checkpoint =
+        K > 1 ? run_directory / "replicate_00" / "checkpoint.pt" : run_directory / "checkpoint.pt";
+    first_phase = phase_at(phases, read_checkpoint_batch(checkpoint.string()));
+    saved_provenance = YAML::Clone(load_yaml((run_directory / "config.yaml").string())["provenance"]);
+  }
+  YAML::Node provenance(YAML::NodeType::Sequence);
+  auto plans = plan_phases(config, phases, resuming ? first_phase + 1 : 0, saved_provenance, provenance);
+  const std::vector<Policy> networks = plans.front().experiment.replicates;
+  std::vector<std::string> logged_terms;  // every phase's loss terms, in order of appearance
+  for (const auto& plan : plans)
+    for (const auto& term : plan.experiment.losses.terms())
+      if (std::find(logged_terms.begin(), logged_terms.end(), term.name) == logged_terms.end())
+        logged_terms.push_back(term.name);
+
+  YAML::Node recorded = YAML::Clone(config);
+  recorded.remove("provenance");
+  if (provenance.size() > 0) recorded["provenance"] = provenance;
+  YAML::Emitter emitter;
+  emitter << recorded;
+  const std::string config_text = emitter.c_str();
+  if (rank0) {
+    std::error_code error;
+    fs::create_directories(run_directory, error);
+    require(!error && fs::is_directory(run_directory), run_directory.string(),
+            "cannot create the run directory: " + (error ? error.message() : std::string("not a directory")));
+    write_text_atomically((run_directory / "config.yaml").string(), config_text + "\n");
+  }
+
+  std::unique_ptr<Trainer> trainer;
+  size_t trained_phase = first_phase;
+  TrainingRunResult result{run_directory.string(), {}};
+  double seconds = 0.0;
+  for (size_t p = first_phase; p < plans.size(); ++p) {
+    auto& plan = plans[p];
+    const bool resumes_here = resuming && p == first_phase;
+    if (!resumes_here && p > 0 && !plan.init_sources.empty())
+      for (size_t k = 0; k < networks.size(); ++k) load_policy_file(*networks[k], plan.init_sources[k].policy_file);
+    auto training = plan.experiment.training;
+    training.quiet(options.quiet()).data_parallel(group).stop(options.stop());
+    training.phase(PhasePlacement()
+                       .name(plan.phase.name)
+                       .first_batch(plan.phase.first_batch)
+                       .logged_terms(logged_terms)
+                       .followed(p + 1 < plans.size()));
+    auto next = std::make_unique<Trainer>(plan.experiment.environment, networks, plan.experiment.losses,
+                                          plan.experiment.optimizer, training, run_directory.string());
+    if (resumes_here) {
+      next->resume();
+    } else if (trainer) {
+      next->continue_from(*trainer, !plan.phase.reset_optimizer && plan.init_sources.empty());
+    }
+    trainer = std::move(next);
+    trained_phase = p;
+    if (rank0)
+      std::cerr << fmt::format("motornet-train: {} -> {} ({}{} batches of {}{}{}, starting at batch {})\n",
+                               options.config_file().empty() ? run_directory.string() : options.config_file(),
+                               run_directory.string(),
+                               phases.size() > 1 ? fmt::format("phase '{}': batches {}-{} of ", plan.phase.name,
+                                                               plan.phase.first_batch + 1, plan.phase.end_batch())
+                                                 : "",
+                               phases.back().end_batch(), training.batch_size(),
+                               trainer->n_replicates() > 1 ? fmt::format(", {} replicates", trainer->n_replicates()) : "",
+                               group ? fmt::format(", {} processes", group->world_size()) : "", trainer->batches_done());
+    result.summary = trainer->train();
+    seconds += result.summary.seconds;
+    if (result.summary.outcome != TrainingOutcome::kCompleted) break;
+  }
+  result.summary.seconds = seconds;
+  if (rank0) {
+    write_summaries(config, plans[trained_phase], *trainer, result.summary, run_directory, phases, provenance,
+                    logged_terms);
+  }
   return result;
 }
 

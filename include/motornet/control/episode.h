@@ -4,6 +4,9 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <string>
+
 namespace motornet {
 
 struct EpisodeRecord {
@@ -21,6 +24,7 @@ struct EpisodeRecord {
   torch::Tensor muscle;       // [B, T+1, K, M]
   torch::Tensor geometry;     // [B, T+1, 2+D, M]
   torch::Tensor observation;  // [B, T+1, obs]
+  std::map<std::string, torch::Tensor> field_forces;  // [B, T, S] per force field (by name): the force of each step
   double timestep = 0.0;
 
   // Trials [begin, begin + count) of the episode (one replicate's block, say).

@@ -63,6 +63,10 @@ class ConfigNode {
 // Applies a command-line override "key.path=value" to a YAML tree: maps on the path are created as needed and
 // the value is parsed as YAML (so "[1, 2]" is a list and "1e-3" a number). InputError names `origin`.
 void apply_override(YAML::Node& root, const std::string& assignment, const std::string& origin = "--set");
+// The same with the value already a YAML node (a phase's or an evaluation condition's `set:` map); the value is
+// copied, so later changes to `root` leave it alone.
+void set_config_value(YAML::Node& root, const std::string& key_path, const YAML::Node& value,
+                      const std::string& origin = "--set");
 
 // The closest of `candidates` to `word` when it is a plausible typo (small edit distance), else "".
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);

@@ -15,6 +15,13 @@ struct FigureSize {
 };
 
 // Training loss per batch (log scale) with the validation loss, from a run's metrics.csv.
+// Lines of y over x, one per named curve (a legend names them), with a dot at each point.
+struct Curve {
+  std::string name;
+  std::vector<double> x, y;
+};
+void plot_curves(const std::vector<Curve>& curves, const std::string& x_label, const std::string& y_label,
+                 const std::string& title, const std::string& stem, FigureSize size = {});
 void plot_loss_curve(const std::string& metrics_csv, const std::string& stem, FigureSize size = {});
 // Hand paths of every trial (up to 64) with their start and target, coloured by target.
 void plot_trajectories(const EpisodeRecord& episode, const std::string& stem, FigureSize size = {});

@@ -3,6 +3,7 @@
 // Layout (float32, batch first, time second; index 0 of time is the state after reset):
 //   /joint [B, T+1, 2D]   /cartesian [B, T+1, 2S]   /muscle [B, T+1, K, M]   /geometry [B, T+1, 2+D, M]
 //   /hidden [B, T+1, H]   /action [B, T, M]         /goal [B, T+1, S]         /observation [B, T+1, obs]
+// An evaluation adds trials/* and fields/<name>/* (train/evaluation.h); integer datasets (steps, flags) are int64.
 // Attributes of the root group: timestep (s), muscle_names [M], muscle_state_names [K], config (the resolved
 // YAML configuration of the run).
 

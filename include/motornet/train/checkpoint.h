@@ -30,5 +30,7 @@ void write_checkpoint(const std::string& path, const CheckpointParts& parts, Che
 // Restores `parts` from `path`; an absent, corrupt or mismatched file (another policy shape) is an InputError
 // naming it.
 CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts parts);
+// The batch a checkpoint was written at, without restoring anything (which phase a resumed run is in).
+int64_t read_checkpoint_batch(const std::string& path);
 
 }  // namespace motornet

@@ -1,7 +1,9 @@
 #pragma once
 // Deterministic evaluation of a trained policy (the task's evaluation conditions, no noise, no gradient) and
-// what it writes: rollout.h5, summary.json (per-target endpoint error, peak speed, movement time) and the
-// figures of the rollout.
+// what it writes: rollout.h5 (with each trial's conditions and each field's force), summary.json (per target:
+// endpoint error, lateral deviation, reaction and movement time, peak speed; catch, posture and channel trials
+// on their own) and the figures of the rollout. Catch trials and fields that apply to a fraction of trials are
+// drawn as in training, from the evaluation seed, so an evaluation is the same every time.
 
 #include <nlohmann/json.hpp>
 
@@ -13,21 +15,26 @@
 #include "motornet/control/episode.h"
 #include "motornet/control/loss.h"
 #include "motornet/control/policy.h"
+#include "motornet/train/trial_measures.h"
 
 namespace motornet {
 
+// Means over the reach trials to one target that are neither catch trials nor channel trials (train/trial_measures.h).
 struct TargetSummary {
   std::vector<double> target;  // [S]
   int64_t trials = 0;
-  double endpoint_error = 0.0;  // m: distance from the target at the last step (mean over trials)
-  double peak_speed = 0.0;      // m/s (mean over trials)
-  // s: from movement onset (after the go cue, hand speed first above 10% of its peak) to the last time the
-  // speed is above 10% of its peak (mean over trials; 0 when the hand never moves).
-  double movement_time = 0.0;
+  double endpoint_error = 0.0;     // m
+  double peak_speed = 0.0;         // m/s
+  double movement_time = 0.0;      // s
+  double lateral_deviation = 0.0;  // m, signed (positive: left of the movement)
+  double reaction_time = NAN;      // s, over the trials that moved (NaN when none did)
 };
 
 struct EvaluationResult {
   EpisodeRecord episode;  // recorded in full
+  Trials trials;          // the conditions of each trial
+  std::vector<TrialMeasures> measures;  // per trial
+  std::vector<std::string> field_names, field_types;  // the task's force fields, in order
   std::vector<TargetSummary> targets;
   double loss = 0.0;
   std::map<std::string, double> terms;
@@ -37,6 +44,10 @@ struct EvaluationResult {
 EvaluationResult evaluate(EnvironmentImpl& environment, PolicyImpl& policy, const CompositeLoss& losses,
                           int64_t batch_size = 0);
 nlohmann::json to_json(const EvaluationResult& result);
+// rollout.h5's datasets: the episode's (io/rollout_file.h), trials/* (start, target, target_cue_step, go_cue_step
+// (-1 in catch trials), catch, kind, and each trial's measures) and fields/<name>/* (force [B, T, S], active,
+// and pulses' onset_step and direction).
+std::map<std::string, torch::Tensor> evaluation_datasets(const EvaluationResult& result);
 
 // Writes rollout.h5, summary.json and the rollout figures (trajectories, arm snapshots for a two-joint arm,
 // muscle activation, hidden activity) into `directory`.

@@ -32,6 +32,17 @@
 
 namespace motornet {
 
+// Where a trainer's batches lie in a run of several phases (train/phases.h); the defaults are a run of one.
+struct PhasePlacement {
+  TORCH_ARG(std::string, name) = "training";
+  // Batches of the phases before: the trainer trains batches first_batch + 1 .. first_batch + n_batches.
+  TORCH_ARG(int64_t, first_batch) = 0;
+  // metrics.csv's loss columns (every phase's terms, so that one file holds the run); empty: the trainer's own.
+  TORCH_ARG(std::vector<std::string>, logged_terms) = {};
+  // Another phase follows this one: its last batch is validated too (the last phase's end may move on resume).
+  TORCH_ARG(bool, followed) = false;
+};
+
 struct TrainingOptions {
   TORCH_ARG(int64_t, batch_size) = 32;
   TORCH_ARG(int64_t, n_batches) = 1000;
@@ -40,9 +51,14 @@ struct TrainingOptions {
   TORCH_ARG(int64_t, validation_batch_size) = 256;
   TORCH_ARG(int64_t, checkpoint_every) = 500;  // 0 = only at the end
   TORCH_ARG(int64_t, log_every) = 50;          // plain progress lines when not on a terminal
+  // Keep the policy every N batches and at the end of each phase: snapshots/batch_000800.pt (TorchScript, like
+  // policy.pt); 0 = no snapshots.
+  TORCH_ARG(int64_t, snapshot_every) = 0;
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(bool, quiet) = false;
   TORCH_ARG(int64_t, replicates) = 1;  // how many policies the experiment builds (the trainer counts those given)
+  // n_batches counts this phase's batches; the learning-rate schedule runs over them.
+  TORCH_ARG(PhasePlacement, phase) = PhasePlacement();
   // Data-parallel process group (nullptr: this process trains alone).
   TORCH_ARG(std::shared_ptr<DataParallelGroup>, data_parallel) = nullptr;
   // Requesting a stop on this token (or a copy: another thread, an app's SIGINT handler) ends train() after the
@@ -87,8 +103,16 @@ class Trainer {
   std::vector<LossValues> validate_replicates();
   // Loads the checkpoint of the run directory (each replicate's); the next `train` continues from it.
   void resume();
+  // The next phase of a run, trained by this trainer over the same policies: takes over the previous phase's
+  // batch count and training time and, with `keep_optimizer`, its optimizers (their moments; the learning rate
+  // follows this phase's schedule); without, this trainer's fresh optimizers start the phase.
+  void continue_from(Trainer& previous, bool keep_optimizer);
   void save_checkpoint() const;
   void export_policy() const;
+  // snapshots/batch_NNNNNN.pt in each replicate's directory: the policy now, as TorchScript.
+  void save_snapshot() const;
+  // The batch this trainer's phase ends at (first_batch + n_batches).
+  int64_t end_batch() const { return training_.phase().first_batch() + training_.n_batches(); }
 
   // Thread-safe: the current batch finishes, a checkpoint is written, and train() returns (training.stop).
   void request_stop() { training_.stop().request(); }

@@ -3,7 +3,9 @@
 // reopen the run directory, train, and leave in it config.yaml (the resolved configuration), metrics.csv,
 // checkpoint.pt, policy.pt (TorchScript), summary.json and the evaluation (eval/) and loss figure; with
 // training.replicates K > 1, each replicate's files in replicate_kk/ and a summary.json of their means.
-// Resuming continues a run exactly; only training.n_batches may change (to extend it).
+// A run may go through several phases (train/phases.h) and start from another run's policy (init_from,
+// train/warm_start.h); snapshots of the policy go to snapshots/. Resuming continues a run exactly, mid-phase too;
+// only training.n_batches (or the last phase's n_batches) may change, to extend it.
 
 #include <memory>
 #include <string>
@@ -20,6 +22,7 @@ struct TrainingRunOptions {
   TORCH_ARG(std::vector<std::string>, overrides);     // key.path=value, applied in order
   TORCH_ARG(std::string, run_directory);              // "" = timestamped_run_directory(config_file)
   TORCH_ARG(std::string, resume_directory);           // continue the run in this directory
+  TORCH_ARG(std::string, init_from);                  // sets the configuration's init_from (train/warm_start.h)
   TORCH_ARG(bool, quiet) = false;                     // no progress output
   TORCH_ARG(std::shared_ptr<DataParallelGroup>, data_parallel) = nullptr;
   TORCH_ARG(StopToken, stop) = StopToken();           // ends the run after the current batch, checkpoint written

@@ -40,7 +40,7 @@ const OptionTable<ReachTaskOptions>& reach_task_option_table() {
                "s: the target is shown from a time drawn in this window (the middle at evaluation); [0, 0]: from the start",
                checks::window())
           .add(MOTORNET_OPTION(go_cue_window), "s: the go cue comes at a time drawn in this window", checks::window())
-          .add(MOTORNET_OPTION(catch_fraction), "fraction of training trials without a go cue", checks::fraction())
+          .add(MOTORNET_OPTION(catch_fraction), "fraction of trials without a go cue (drawn per trial, at evaluation too)", checks::fraction())
           .add(MOTORNET_OPTION(start_posture), "joint positions of the start (none: the task's default)");
   return table;
 }
@@ -108,7 +108,8 @@ Trials ReachTask::sample(int64_t batch_size, int64_t n_steps, double timestep, c
   trials.go_cue_step = cue_steps(options_.go_cue_window(), batch_size, timestep, generator, evaluation);
   // The go cue never comes before the target is shown.
   trials.go_cue_step = torch::max(trials.go_cue_step, trials.target_cue_step);
-  if (evaluation || options_.catch_fraction() == 0.0) {
+  // Catch trials are drawn at evaluation too (from the evaluation's seed): catch_fraction 1 evaluates catch trials.
+  if (options_.catch_fraction() == 0.0) {
     trials.catch_trial = torch::zeros({batch_size}, torch::kBool);
   } else {
     trials.catch_trial = torch::rand({batch_size}, generator, torch::kFloat64) < options_.catch_fraction();
