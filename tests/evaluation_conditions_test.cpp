@@ -68,6 +68,30 @@ TEST(TrialMeasures, ReachCatchAndPostureTrials) {
   EXPECT_NEAR(measure_trials(episode, trials, 0.1)[0].lateral_deviation, -0.2, 1e-12);
 }
 
+// A channel that pushes the hand to the right (-y, for a reach along +x) means the hand pushes left against it.
+TEST(TrialMeasures, TheLateralPushAgainstAChannelIsSignedLeftPositive) {
+  const int64_t T = 5;
+  EvaluationResult result;
+  result.episode.fingertip = torch::zeros({1, T + 1, 2}, torch::kFloat64);
+  result.episode.hand_velocity = torch::zeros({1, T + 1, 2}, torch::kFloat64);
+  result.episode.hand_velocity[0][3][0] = 1.0;  // peak speed at state 3, reached by step 2 -> 3
+  auto force = torch::zeros({1, T, 2}, torch::kFloat64);
+  force[0][2][1] = -3.0;
+  result.episode.field_forces["probe"] = force;
+  result.trials.start = torch::zeros({1, 2}, torch::kFloat64);
+  result.trials.target = torch::tensor({{1.0, 0.0}}, torch::kFloat64);
+  result.trials.go_cue_step = torch::zeros({1}, torch::kInt64);
+  result.trials.catch_trial = torch::zeros({1}, torch::kBool);
+  result.trials.fields.push_back(FieldTrials{torch::ones({1}, torch::kFloat64), {}, {}});
+  result.field_names = {"probe"};
+  result.field_types = {"channel"};
+  result.measures = measure_trials(result.episode, result.trials, 0.01);
+  const auto summary = to_json(result);
+  EXPECT_DOUBLE_EQ(summary["channels"]["probe"]["mean_lateral_push_N"].get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(summary["channels"]["probe"]["mean_peak_force_N"].get<double>(), 3.0);
+  EXPECT_EQ(summary["reach_trials"], 0);  // a channel trial is not a plain reach
+}
+
 const std::string kExperiment = R"(
 seed: 2
 effector: {preset: ReluPointMass24}
@@ -138,6 +162,7 @@ TEST(EvaluationConditions, TrainingEvaluatesEveryConditionWithItsTrialRecords) {
   EXPECT_EQ(channel_summary["reach_trials"], 0);
   EXPECT_EQ(channel_summary["channels"]["channel"]["trials"], B);
   EXPECT_GT(channel_summary["channels"]["channel"]["mean_peak_force_N"].get<double>(), 0.0);
+  EXPECT_TRUE(channel_summary["channels"]["channel"]["mean_lateral_push_N"].is_number());
 
   // Catch trials: no go cue (-1), every trial flagged, the drift reported.
   const auto catch_records = trial_records(dir / "run" / "eval" / "catch" / "rollout.h5");

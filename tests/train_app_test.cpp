@@ -65,10 +65,51 @@ TEST(TrainApp, WritesTheRunDirectoryAndResumes) {
   EXPECT_EQ(run.status, 2) << run.output;
   EXPECT_NE(run.output.find("already holds a run"), std::string::npos) << run.output;
   EXPECT_EQ(testing::read_text((dir / "metrics.csv").string()), before);
+
+  // A checkpoint of another run (another seed), or a config.yaml edited by hand, is refused: the checkpoint
+  // records the configuration it was written under.
+  auto other = fresh_dir("other_seed");
+  ASSERT_EQ(train(tutorial() + " --out " + other.string() + kQuick + " --set seed=7").status, 0);
+  fs::copy_file(dir / "checkpoint.pt", other / "checkpoint.pt", fs::copy_options::overwrite_existing);
+  run = train("--resume " + other.string() + " --set training.n_batches=8 --quiet");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("checkpoint.pt: was written under another configuration"), std::string::npos) << run.output;
+  std::string edited = testing::read_text((dir / "config.yaml").string());
+  edited.replace(edited.find("lr: 1.0e-3"), 10, "lr: 5.0e-4");
+  std::ofstream(dir / "config.yaml") << edited;
+  run = train("--resume " + dir.string() + " --set training.n_batches=8 --quiet");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("or config.yaml was edited"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::read_text((dir / "metrics.csv").string()), before);
 }
 
 // SIGINT (Ctrl-C) and SIGTERM (a scheduler's stop) alike: the batch finishes, a checkpoint is written, the exit
 // status is 128 + the signal, and the run resumes.
+TEST(TrainApp, ASecondWriterOfARunDirectoryIsRefusedNamingTheFirst) {
+  auto dir = fresh_dir("locked");
+  // While a run trains, a --resume of its directory is refused with the trainer's PID, and changes nothing.
+  std::string command = fmt::format(
+      "sh -c '{0} {1} --out {2} --quiet --set training.n_batches=100000 --set training.batch_size=4 "
+      "--set environment.max_ep_duration=0.1 --set training.validation_every=0 & pid=$!; "
+      "while [ ! -s {2}/metrics.csv ]; do sleep 0.2; done; "
+      "{0} --resume {2} --quiet > {3}/second.txt 2>&1; echo $? > {3}/second_status.txt; "
+      "echo $pid > {3}/first_pid.txt; kill -INT $pid; wait $pid'",
+      MOTORNET_TRAIN_PATH, tutorial(), dir.string(), dir.parent_path().string());
+  std::system(command.c_str());
+  const auto second = testing::read_text((dir.parent_path() / "second.txt").string());
+  EXPECT_EQ(testing::read_text((dir.parent_path() / "second_status.txt").string()), "2\n") << second;
+  std::string pid = testing::read_text((dir.parent_path() / "first_pid.txt").string());
+  pid.pop_back();
+  EXPECT_NE(second.find(dir.string() + ": is being written by another process (PID " + pid + ")"), std::string::npos)
+      << second;
+  // The first run went on and stopped cleanly; its directory resumes once it has ended (the lock went with it).
+  auto summary = nlohmann::json::parse(testing::read_text((dir / "summary.json").string()));
+  EXPECT_EQ(summary["outcome"], "interrupted");
+  const int64_t done = summary["batches"].get<int64_t>();
+  auto run = train("--resume " + dir.string() + " --quiet --set training.n_batches=" + std::to_string(done + 1));
+  EXPECT_EQ(run.status, 0) << run.output;
+}
+
 TEST(TrainApp, CtrlCOrSigtermWritesACheckpointAndTheRunResumes) {
   for (const auto& [signal, expected_status] : std::vector<std::pair<std::string, int>>{{"INT", 130}, {"TERM", 143}}) {
     auto dir = fresh_dir("interrupted_" + signal);
@@ -117,6 +158,10 @@ TEST(TrainApp, BadInput) {
   run = train(tutorial() + " --set training.n_batches" + kQuick);
   EXPECT_EQ(run.status, 2) << run.output;
   EXPECT_NE(run.output.find("expected key.path=value"), std::string::npos) << run.output;
+
+  run = train(tutorial() + " --set training.=5" + kQuick);  // was taken as training=5
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("--set: empty key in 'training.'"), std::string::npos) << run.output;
 
   run = train("--resume " + (dir / "nothing_here").string());
   EXPECT_EQ(run.status, 2) << run.output;

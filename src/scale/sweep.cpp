@@ -132,9 +132,14 @@ SweepResult read_sweep_result(const std::string& run_directory) {
   }
   if (!evaluations.empty()) {
     double loss = 0.0, error = 0.0;
-    for (const auto& evaluation : evaluations) {
-      loss += evaluation.value("loss", 0.0) / evaluations.size();
-      error += evaluation.value("mean_endpoint_error_m", 0.0) / evaluations.size();
+    for (const auto& entry : evaluations) {
+      // With evaluation conditions, summary.json's evaluation holds one entry per condition: the first counts.
+      const auto& evaluation = entry.contains("loss") || entry.empty() ? entry : entry.begin().value();
+      auto value = [&](const char* key) {
+        return evaluation.contains(key) && evaluation[key].is_number() ? evaluation[key].get<double>() : 0.0;
+      };
+      loss += value("loss") / evaluations.size();
+      error += value("mean_endpoint_error_m") / evaluations.size();
     }
     result.evaluation_loss = loss;
     result.endpoint_error = error;

@@ -18,6 +18,7 @@ void write_checkpoint(const std::string& path, const CheckpointParts& parts, Che
   archive.write("noise_generator", parts.noise_generator.get_state());
   archive.write("batch", torch::tensor(position.batch, torch::kInt64));
   archive.write("elapsed", torch::tensor(position.elapsed, torch::kFloat64));
+  archive.write("configuration_sha256", c10::IValue(position.configuration_sha256));
   write_file_atomically(path, [&](std::ostream& out) { archive.save_to(out); });
 }
 
@@ -36,9 +37,13 @@ CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts part
     archive.read("noise_generator", noise_state);
     archive.read("batch", batch);
     archive.read("elapsed", elapsed);
+    c10::IValue configuration;
+    std::string configuration_sha256;
+    if (archive.try_read("configuration_sha256", configuration) && configuration.isString())
+      configuration_sha256 = configuration.toStringRef();
     parts.trial_generator.set_state(trial_state);
     parts.noise_generator.set_state(noise_state);
-    return {batch.item<int64_t>(), elapsed.item<double>()};
+    return {batch.item<int64_t>(), elapsed.item<double>(), configuration_sha256};
   } catch (const c10::Error& error) {
     std::string what = error.what_without_backtrace();
     throw InputError(path, "the checkpoint is corrupt or does not match this configuration (" +

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -33,6 +34,23 @@ double mean_of(const std::vector<double>& values) {
   double sum = 0.0;
   for (double value : values) sum += value;
   return sum / values.size();
+}
+
+// The force the hand exerts against a channel, along the left normal of the start-target line (positive: pushing
+// left; the channel pushes back with the opposite force), at the trial's step of peak hand speed: the
+// feed-forward force a network has learned (compensating a clockwise curl field pushes left). 2-D reaches only.
+double lateral_push_at_peak_speed(const EvaluationResult& result, const torch::Tensor& forces, int64_t b) {
+  if (forces.size(2) != 2) return NAN;
+  auto direction = (result.trials.target[b] - result.trials.start[b]).to(torch::kFloat64);
+  const double length = direction.norm().item<double>();
+  if (length < 1e-9) return NAN;
+  direction = direction / length;
+  const int64_t peak = result.episode.hand_velocity[b].norm(2, 1).argmax().item<int64_t>();
+  // forces[b][j] acts during step j -> j + 1, the step that produced state j + 1.
+  const int64_t step = std::clamp<int64_t>(peak - 1, 0, forces.size(1) - 1);
+  const auto force = forces[b][step].to(torch::kFloat64);
+  const double left = -direction[1].item<double>() * force[0].item<double>() + direction[0].item<double>() * force[1].item<double>();
+  return -left;  // the hand's push is the opposite of the channel's force
 }
 
 }  // namespace
@@ -116,7 +134,8 @@ nlohmann::json to_json(const EvaluationResult& result) {
     if (!std::isnan(t.reaction_time)) reaction.push_back(t.reaction_time);
     reaches += t.trials;
   }
-  const auto per_reach = [&](double sum) { return reaches ? sum / reaches : 0.0; };
+  // Means over the plain reaches; null when there are none (a catch or channel condition).
+  const auto per_reach = [&](double sum) { return reaches ? nlohmann::json(sum / reaches) : nlohmann::json(nullptr); };
   nlohmann::json summary = {{"trials", result.measures.size()},
                             {"reach_trials", reaches},
                             {"loss", result.loss},
@@ -149,14 +168,18 @@ nlohmann::json to_json(const EvaluationResult& result) {
     if (result.field_types[i] != "channel") continue;
     const auto& name = result.field_names[i];
     const auto forces = result.episode.field_forces.count(name) ? result.episode.field_forces.at(name) : torch::Tensor();
-    std::vector<double> peak_force, deviation;
+    std::vector<double> peak_force, push, deviation;
     for (int64_t b = 0; b < static_cast<int64_t>(result.measures.size()); ++b) {
       if (result.trials.fields[i].active[b].item<double>() <= 0.0) continue;
-      if (forces.defined()) peak_force.push_back(forces[b].norm(2, 1).max().item<double>());
       deviation.push_back(result.measures[b].lateral_deviation);
+      if (!forces.defined()) continue;
+      peak_force.push_back(forces[b].norm(2, 1).max().item<double>());
+      const double lateral = lateral_push_at_peak_speed(result, forces, b);
+      if (!std::isnan(lateral)) push.push_back(lateral);
     }
     summary["channels"][name] = {{"trials", deviation.size()},
                                  {"mean_peak_force_N", number_or_null(mean_of(peak_force))},
+                                 {"mean_lateral_push_N", number_or_null(mean_of(push))},
                                  {"mean_lateral_deviation_m", number_or_null(mean_of(deviation))}};
   }
   return summary;

@@ -337,8 +337,8 @@ void Trainer::save_checkpoint() const {
   require(!run_directory_.empty(), "run_directory", "checkpoints need a run directory");
   if (!writes_files()) return;
   for (const auto& replica : replicas_)
-    write_checkpoint((fs::path(replica.directory) / "checkpoint.pt").string(),
-                     checkpoint_parts(replica), {batch_, elapsed_});
+    write_checkpoint((fs::path(replica.directory) / "checkpoint.pt").string(), checkpoint_parts(replica),
+                     {batch_, elapsed_, training_.configuration_sha256()});
   last_checkpoint_batch_ = batch_;
 }
 
@@ -354,6 +354,15 @@ void Trainer::resume() {
   for (auto& replica : replicas_) {
     const auto path = (fs::path(replica.directory) / "checkpoint.pt").string();
     const auto position = read_checkpoint(path, checkpoint_parts(replica));
+    // A checkpoint of another configuration (another run's, or this run's before its config.yaml was edited)
+    // would continue a different experiment under this one's name.
+    const auto& expected = training_.configuration_sha256();
+    require_lazy(expected.empty() || position.configuration_sha256.empty() || position.configuration_sha256 == expected,
+                 path.c_str(), [&] {
+                   return fmt::format("was written under another configuration (SHA-256 {}; this run's is {}): the "
+                                      "checkpoint of another run, or config.yaml was edited; nothing was changed",
+                                      position.configuration_sha256.substr(0, 12), expected.substr(0, 12));
+                 });
     require_lazy(!resumed_batch || *resumed_batch == position.batch, path.c_str(), [&] {
       return fmt::format("this replicate's checkpoint is at batch {} but replicate 0's at batch {}", position.batch,
                          *resumed_batch);

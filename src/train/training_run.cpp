@@ -8,10 +8,13 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "motornet/core/config.h"
 #include "motornet/core/error.h"
+#include "motornet/core/sha256.h"
 #include "motornet/io/atomic_file.h"
+#include "motornet/io/directory_lock.h"
 #include "motornet/io/figures.h"
 #include "motornet/train/evaluation.h"
 #include "motornet/train/evaluation_conditions.h"
@@ -294,17 +297,21 @@ TrainingRunResult run_training(const TrainingRunOptions& options) {
       if (std::find(logged_terms.begin(), logged_terms.end(), term.name) == logged_terms.end())
         logged_terms.push_back(term.name);
 
+  const std::string configuration_sha256 = sha256_hex(comparable(config));
   YAML::Node recorded = YAML::Clone(config);
   recorded.remove("provenance");
   if (provenance.size() > 0) recorded["provenance"] = provenance;
   YAML::Emitter emitter;
   emitter << recorded;
   const std::string config_text = emitter.c_str();
+  // One writer per run directory, for the whole run (a second one is refused before it changes anything).
+  std::optional<DirectoryLock> lock;
   if (rank0) {
     std::error_code error;
     fs::create_directories(run_directory, error);
     require(!error && fs::is_directory(run_directory), run_directory.string(),
             "cannot create the run directory: " + (error ? error.message() : std::string("not a directory")));
+    lock.emplace(run_directory.string());
     write_text_atomically((run_directory / "config.yaml").string(), config_text + "\n");
   }
 
@@ -318,7 +325,7 @@ TrainingRunResult run_training(const TrainingRunOptions& options) {
     if (!resumes_here && p > 0 && !plan.init_sources.empty())
       for (size_t k = 0; k < networks.size(); ++k) load_policy_file(*networks[k], plan.init_sources[k].policy_file);
     auto training = plan.experiment.training;
-    training.quiet(options.quiet()).data_parallel(group).stop(options.stop());
+    training.quiet(options.quiet()).data_parallel(group).stop(options.stop()).configuration_sha256(configuration_sha256);
     training.phase(PhasePlacement()
                        .name(plan.phase.name)
                        .first_batch(plan.phase.first_batch)

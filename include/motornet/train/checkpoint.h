@@ -24,6 +24,8 @@ struct CheckpointParts {
 struct CheckpointPosition {
   int64_t batch = 0;
   double elapsed = 0.0;  // s
+  // SHA-256 of the configuration that wrote it ("" in checkpoints that predate it): a resume refuses another's.
+  std::string configuration_sha256;
 };
 
 void write_checkpoint(const std::string& path, const CheckpointParts& parts, CheckpointPosition position);

@@ -59,6 +59,9 @@ struct TrainingOptions {
   TORCH_ARG(int64_t, replicates) = 1;  // how many policies the experiment builds (the trainer counts those given)
   // n_batches counts this phase's batches; the learning-rate schedule runs over them.
   TORCH_ARG(PhasePlacement, phase) = PhasePlacement();
+  // Identifies the run's configuration (run_training: the SHA-256 of its text, less what a resume may change);
+  // checkpoints carry it and a resume refuses a checkpoint written under another. "": not checked.
+  TORCH_ARG(std::string, configuration_sha256) = "";
   // Data-parallel process group (nullptr: this process trains alone).
   TORCH_ARG(std::shared_ptr<DataParallelGroup>, data_parallel) = nullptr;
   // Requesting a stop on this token (or a copy: another thread, an app's SIGINT handler) ends train() after the
