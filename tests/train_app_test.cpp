@@ -110,6 +110,20 @@ TEST(TrainApp, ASecondWriterOfARunDirectoryIsRefusedNamingTheFirst) {
   EXPECT_EQ(run.status, 0) << run.output;
 }
 
+// A full disk (here: a file-size limit, whose signal is ignored so that writes fail with EFBIG as on a full
+// disk) while a checkpoint is written: a clean exit 2 naming the file, no temporary file left, nothing aborted.
+TEST(TrainApp, AFailedCheckpointWriteIsACleanErrorThatLeavesNoTemporaryFile) {
+  auto dir = fresh_dir("disk_full");
+  fs::create_directories(dir);
+  const auto run = testing::run_command(fmt::format("sh -c \"trap '' XFSZ; ulimit -f 40; {} {} --out {}{}\"",
+                                                    MOTORNET_TRAIN_PATH, tutorial(), dir.string(), kQuick));
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("checkpoint.pt: could not write the file"), std::string::npos) << run.output;
+  for (const auto& entry : fs::directory_iterator(dir))
+    EXPECT_NE(entry.path().extension(), ".tmp") << entry.path();
+  EXPECT_FALSE(fs::exists(dir / "checkpoint.pt"));
+}
+
 TEST(TrainApp, CtrlCOrSigtermWritesACheckpointAndTheRunResumes) {
   for (const auto& [signal, expected_status] : std::vector<std::pair<std::string, int>>{{"INT", 130}, {"TERM", 143}}) {
     auto dir = fresh_dir("interrupted_" + signal);
@@ -158,6 +172,15 @@ TEST(TrainApp, BadInput) {
   run = train(tutorial() + " --set training.n_batches" + kQuick);
   EXPECT_EQ(run.status, 2) << run.output;
   EXPECT_NE(run.output.find("expected key.path=value"), std::string::npos) << run.output;
+
+  run = train(dir.parent_path().string() + kQuick);  // a directory given as the configuration
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("is a directory, not a configuration file"), std::string::npos) << run.output;
+
+  run = train(tutorial() + " --out " + dir.string() + kQuick + " --set 'losses=[{type: position_l1, name: \"a,b\"}]'");
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("losses[0].name: 'a,b' cannot name a loss column of metrics.csv"), std::string::npos)
+      << run.output;
 
   run = train(tutorial() + " --set training.=5" + kQuick);  // was taken as training=5
   EXPECT_EQ(run.status, 2) << run.output;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "motornet/io/atomic_file.h"
 #include "motornet/motornet.h"
 #include "test_support.h"
 
@@ -231,6 +232,24 @@ TEST(Trainer, StopTokenEndsOnlyItsOwnRunAfterTheCurrentBatch) {
   auto resumed = make_trainer(kSmall, dir.string());  // the checkpoint of the stop is there
   resumed.resume();
   EXPECT_EQ(resumed.batches_done(), 2);
+}
+
+TEST(AtomicFile, AWriterThatFailsLeavesThePreviousFileAndNoTemporary) {
+  auto dir = fresh_dir("atomic");
+  fs::create_directories(dir);
+  const auto target = (dir / "data.txt").string();
+  write_text_atomically(target, "previous\n");
+  try {
+    write_via_temporary(target, [](const std::string& temporary) {
+      std::ofstream(temporary) << "half";
+      throw InputError(temporary, "the writer failed");
+    });
+    ADD_FAILURE() << "no error";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("the writer failed"), std::string::npos);
+  }
+  EXPECT_EQ(read_file(target), "previous\n");
+  EXPECT_FALSE(fs::exists(target + ".tmp"));
 }
 
 TEST(MetricsLog, ResumeKeepsTheRowsUpToTheCheckpointAndRefusesADamagedRow) {

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "motornet/core/error.h"
+#include "motornet/core/plain_name.h"
 #include "core/named_registry.h"
 
 namespace motornet {
@@ -83,6 +84,11 @@ CompositeLoss losses_from_config(const ConfigNode& block) {
     WeightedLoss term;
     term.loss = make_loss(type.as_string(), type.path());
     term.name = entry.get_string("name", type.as_string());
+    // The name becomes metrics.csv's column loss_<name>: a comma, quote or newline would break the file.
+    if (!is_plain_name(term.name))
+      (entry.has("name") ? entry.at("name") : type)
+          .fail(fmt::format("'{}' cannot name a loss column of metrics.csv: use letters, digits, '_', '-' or '.'",
+                            term.name));
     term.weight = entry.get_double("weight", 1.0);
     for (const auto& other : terms)
       if (other.name == term.name)

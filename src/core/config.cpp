@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -97,6 +98,8 @@ void set_config_value(YAML::Node& root, const std::string& key_path, const YAML:
 ConfigNode::ConfigNode(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
 
 ConfigNode ConfigNode::load_file(const std::string& filename) {
+  if (std::filesystem::is_directory(filename))
+    throw InputError(filename, "is a directory, not a configuration file (a run directory is continued with --resume)");
   std::ifstream stream(filename);
   if (!stream) throw InputError(filename, "cannot open the file for reading");
   std::stringstream buffer;

@@ -9,12 +9,21 @@ namespace motornet {
 
 void write_via_temporary(const std::string& target, const std::function<void(const std::string& temporary)>& write) {
   const std::string temporary = target + ".tmp";
-  write(temporary);
+  // Whatever stops the writer (a full disk, a LibTorch or HDF5 error), the temporary file goes and the previous
+  // file stays as it was.
+  try {
+    write(temporary);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw;
+  }
   std::error_code error;
   std::filesystem::rename(temporary, target, error);
   if (error) {
+    const std::string reason = error.message();  // before `remove` reuses the error code
     std::filesystem::remove(temporary, error);
-    throw InputError(target, "could not move the file into place: " + error.message());
+    throw InputError(target, "could not move the file into place: " + reason);
   }
 }
 

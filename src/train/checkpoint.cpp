@@ -1,6 +1,7 @@
 #include "motornet/train/checkpoint.h"
 
 #include <filesystem>
+#include <sstream>
 
 #include "motornet/core/error.h"
 #include "motornet/io/atomic_file.h"
@@ -19,7 +20,11 @@ void write_checkpoint(const std::string& path, const CheckpointParts& parts, Che
   archive.write("batch", torch::tensor(position.batch, torch::kInt64));
   archive.write("elapsed", torch::tensor(position.elapsed, torch::kFloat64));
   archive.write("configuration_sha256", c10::IValue(position.configuration_sha256));
-  write_file_atomically(path, [&](std::ostream& out) { archive.save_to(out); });
+  // Serialized in memory first: LibTorch's archive writer finishes the file in its destructor, where a write
+  // error (a full disk) would end the process; written from memory, the error is ours to report.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  write_file_atomically(path, [&](std::ostream& out) { out << bytes.str(); });
 }
 
 CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts parts) {
