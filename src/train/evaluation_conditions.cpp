@@ -155,7 +155,9 @@ void evaluate_snapshots(const YAML::Node& config, const std::string& run_directo
   for (const auto& condition : conditions) which.push_back(&condition);
   if (which.empty()) which.push_back(nullptr);
 
-  auto experiment = experiment_from_config(ConfigNode(condition_configuration(config, {"base", YAML::Node()}), ""));
+  // A network of the run's architecture to load each snapshot into.
+  const EvaluationCondition base{"base", YAML::Node(YAML::NodeType::Map)};
+  auto experiment = experiment_from_config(ConfigNode(condition_configuration(config, base), ""));
   std::string csv =
       "batch,phase,condition,loss,mean_endpoint_error_m,mean_lateral_deviation_m,mean_abs_lateral_deviation_m,"
       "mean_reaction_time_s,mean_peak_speed_m_per_s,catch_mean_drift_m,channel_mean_peak_force_N,"
