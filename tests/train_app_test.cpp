@@ -182,6 +182,15 @@ TEST(TrainApp, BadInput) {
   EXPECT_NE(run.output.find("losses[0].name: 'a,b' cannot name a loss column of metrics.csv"), std::string::npos)
       << run.output;
 
+  run = testing::run_command("WORLD_SIZE=0 " + std::string(MOTORNET_TRAIN_PATH) + " " + tutorial() + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;  // it trained alone, silently
+  EXPECT_NE(run.output.find("WORLD_SIZE: must be at least 1, got 0"), std::string::npos) << run.output;
+
+  run = train(tutorial() + " --out " + dir.string() + kQuick + " --set effector.timestep=1e-20");
+  EXPECT_EQ(run.status, 2) << run.output;  // the step count overflowed into "1 s is shorter than one timestep"
+  EXPECT_NE(run.output.find("timesteps of 1e-20 s; an episode holds at most 1e+07 steps"), std::string::npos)
+      << run.output;
+
   run = train(tutorial() + " --set training.=5" + kQuick);  // was taken as training=5
   EXPECT_EQ(run.status, 2) << run.output;
   EXPECT_NE(run.output.find("--set: empty key in 'training.'"), std::string::npos) << run.output;

@@ -50,7 +50,14 @@ EnvironmentImpl::EnvironmentImpl(Effector effector, TaskPtr task, EnvironmentOpt
   require(task_ != nullptr, "task", "an environment needs a task");
   const double dt = effector_->timestep();
   environment_option_table().check(options_);
-  n_steps_ = static_cast<int64_t>(std::llround(options_.max_ep_duration() / dt));
+  // An episode is stored step by step: a timestep this small would make it too long to hold (and overflow the count).
+  constexpr double kMaxSteps = 1e7;
+  const double steps = options_.max_ep_duration() / dt;
+  require(steps <= kMaxSteps, "max_ep_duration",
+          fmt::format("{} s is {:.3g} timesteps of {} s; an episode holds at most {:.0e} steps (is the timestep too "
+                      "small?)",
+                      options_.max_ep_duration(), steps, dt, kMaxSteps));
+  n_steps_ = static_cast<int64_t>(std::llround(steps));
   require(n_steps_ >= 1, "max_ep_duration",
           fmt::format("{} s is shorter than one timestep ({} s)", options_.max_ep_duration(), dt));
   proprioception_lag_ = delay_steps(options_.proprioception_delay(), "proprioception_delay");

@@ -65,6 +65,10 @@ DistributedOptions DistributedOptions::from_environment() {
   DistributedOptions options;
   options.world_size(integer_variable("WORLD_SIZE", 1));
   options.rank(integer_variable("RANK", 0));
+  // Set, they must make sense: WORLD_SIZE=0 would otherwise quietly train alone.
+  require(options.world_size() >= 1, "WORLD_SIZE", fmt::format("must be at least 1, got {}", options.world_size()));
+  require(options.rank() >= 0 && options.rank() < options.world_size(), "RANK",
+          fmt::format("must lie in [0, WORLD_SIZE = {}), got {}", options.world_size(), options.rank()));
   options.master_addr(environment_or("MASTER_ADDR", "127.0.0.1"));
   options.master_port(integer_variable("MASTER_PORT", 29500));
   const std::string timeout = environment_or("MOTORNET_DIST_TIMEOUT", "");
