@@ -57,6 +57,13 @@ void unflatten_into(std::vector<torch::Tensor>& tensors, const torch::Tensor& bu
   }
 }
 
+// The process count and this process's rank, named as the environment variables that give them.
+void check_world(int64_t world_size, int64_t rank) {
+  require(world_size >= 1, "WORLD_SIZE", fmt::format("must be at least 1, got {}", world_size));
+  require(rank >= 0 && rank < world_size, "RANK",
+          fmt::format("must lie in [0, WORLD_SIZE = {}), got {}", world_size, rank));
+}
+
 }  // namespace
 
 bool DistributedOptions::in_environment() { return !environment_or("WORLD_SIZE", "").empty(); }
@@ -66,9 +73,7 @@ DistributedOptions DistributedOptions::from_environment() {
   options.world_size(integer_variable("WORLD_SIZE", 1));
   options.rank(integer_variable("RANK", 0));
   // Set, they must make sense: WORLD_SIZE=0 would otherwise quietly train alone.
-  require(options.world_size() >= 1, "WORLD_SIZE", fmt::format("must be at least 1, got {}", options.world_size()));
-  require(options.rank() >= 0 && options.rank() < options.world_size(), "RANK",
-          fmt::format("must lie in [0, WORLD_SIZE = {}), got {}", options.world_size(), options.rank()));
+  check_world(options.world_size(), options.rank());
   options.master_addr(environment_or("MASTER_ADDR", "127.0.0.1"));
   options.master_port(integer_variable("MASTER_PORT", 29500));
   const std::string timeout = environment_or("MOTORNET_DIST_TIMEOUT", "");
@@ -90,8 +95,7 @@ struct DataParallelGroup::Impl {
 
 DataParallelGroup::DataParallelGroup(DistributedOptions options) : options_(std::move(options)), impl_(new Impl) {
   const int64_t N = options_.world_size(), rank = options_.rank();
-  require(N >= 1, "WORLD_SIZE", fmt::format("must be at least 1, got {}", N));
-  require(rank >= 0 && rank < N, "RANK", fmt::format("must lie in [0, WORLD_SIZE = {}), got {}", N, rank));
+  check_world(N, rank);
   require(options_.master_port() >= 1 && options_.master_port() <= 65535, "MASTER_PORT",
           fmt::format("must be a port number in [1, 65535], got {}", options_.master_port()));
   require(options_.timeout() > 0.0, "timeout", "must be positive");

@@ -16,6 +16,7 @@
 #include "motornet/io/figures.h"
 #include "motornet/train/phases.h"
 #include "motornet/train/warm_start.h"
+#include "train/configuration_settings.h"
 
 namespace motornet {
 
@@ -57,19 +58,13 @@ EvaluationSettings evaluation_settings_from_config(const YAML::Node& config) {
       entry.at("name").fail(fmt::format("'{}' is not a condition name: use letters, digits, '_', '-' or '.'", condition.name));
     if (!names.insert(condition.name).second)
       entry.at("name").fail(fmt::format("a condition named '{}' comes earlier", condition.name));
-    condition.set = YAML::Node(YAML::NodeType::Map);
-    if (auto set = entry.child("set")) {
-      if (!set->is_map() && !set->yaml().IsNull()) set->fail("expected a map of key.path: value");
-      for (const auto& key : set->keys()) {
-        const std::string block_name = key.substr(0, key.find('.'));
-        if (block_name != "environment" && block_name != "losses")
-          throw InputError(set->path() + "." + key, fmt::format("a condition cannot change '{}': it evaluates the "
-                                                                "trained network, so only environment and losses may "
-                                                                "change",
-                                                                block_name));
-        condition.set[key] = YAML::Clone(set->yaml()[key]);
-      }
-    }
+    condition.set = read_settings(entry, [](const std::string& key, const YAML::Node&, const std::string& where) {
+      const std::string block_name = key.substr(0, key.find('.'));
+      if (block_name != "environment" && block_name != "losses")
+        throw InputError(where, fmt::format("a condition cannot change '{}': it evaluates the trained network, so only "
+                                            "environment and losses may change",
+                                            block_name));
+    });
     settings.conditions.push_back(condition);
   }
   return settings;
@@ -96,12 +91,7 @@ std::vector<EvaluationCondition> select_conditions(const EvaluationSettings& set
 }
 
 YAML::Node condition_configuration(const YAML::Node& config, const EvaluationCondition& condition) {
-  YAML::Node resolved = YAML::Clone(config);
-  for (const auto& key : run_level_keys()) resolved.remove(key);
-  for (const auto& entry : condition.set)
-    set_config_value(resolved, entry.first.as<std::string>(), entry.second,
-                     fmt::format("evaluation condition '{}'", condition.name));
-  return resolved;
+  return base_configuration_with(config, condition.set, fmt::format("evaluation condition '{}'", condition.name));
 }
 
 ConditionEvaluation evaluate_condition(const YAML::Node& config, const EvaluationCondition* condition, PolicyImpl& policy,

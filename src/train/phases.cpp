@@ -10,6 +10,7 @@
 #include "motornet/core/error.h"
 #include "motornet/core/plain_name.h"
 #include "motornet/train/experiment.h"
+#include "train/configuration_settings.h"
 
 namespace motornet {
 
@@ -82,15 +83,7 @@ std::vector<TrainingPhase> phases_from_config(const YAML::Node& config) {
     if (!names.insert(phase.name).second) entry.at("name").fail(fmt::format("a phase named '{}' comes earlier", phase.name));
     phase.n_batches = entry.at("n_batches").as_int();
     if (phase.n_batches < 1) entry.at("n_batches").fail(fmt::format("must be at least 1, got {}", phase.n_batches));
-    phase.set = YAML::Node(YAML::NodeType::Map);
-    if (auto set = entry.child("set")) {
-      if (!set->is_map() && !set->yaml().IsNull()) set->fail("expected a map of key.path: value");
-      for (const auto& key : set->keys()) {
-        const auto where = set->path() + "." + key;
-        check_settable(key, set->yaml()[key], where);
-        phase.set[key] = YAML::Clone(set->yaml()[key]);
-      }
-    }
+    phase.set = read_settings(entry, check_settable);
     if (auto reset = entry.child("reset_optimizer")) phase.reset_optimizer = reset->as_bool();
     if (auto from = entry.child("init_from")) {
       phase.init_from = from->as_string();
@@ -143,11 +136,7 @@ std::vector<TrainingPhase> phases_from_config(const YAML::Node& config) {
 }
 
 YAML::Node phase_configuration(const YAML::Node& config, const TrainingPhase& phase) {
-  YAML::Node resolved = YAML::Clone(config);
-  for (const auto& key : run_level_keys()) resolved.remove(key);
-  for (const auto& entry : phase.set)
-    set_config_value(resolved, entry.first.as<std::string>(), entry.second,
-                     fmt::format("phase '{}' set", phase.name));
+  YAML::Node resolved = base_configuration_with(config, phase.set, fmt::format("phase '{}' set", phase.name));
   set_config_value(resolved, "training.n_batches", YAML::Node(phase.n_batches), "phase " + phase.name);
   return resolved;
 }
