@@ -25,9 +25,12 @@ int run(int argc, char** argv) {
   const fs::path run_path(run_dir);
   bool drew = false;
   if (fs::exists(run_path / "metrics.csv")) {
-    plot_loss_curve((run_path / "metrics.csv").string(), (run_path / "loss").string());
-    std::cout << "drew " << (run_path / "loss.png").string() << "\n";
-    drew = true;
+    if (plot_loss_curve((run_path / "metrics.csv").string(), (run_path / "loss").string())) {
+      std::cout << "drew " << (run_path / "loss.png").string() << "\n";
+      drew = true;
+    } else {
+      std::cout << "no loss curve: metrics.csv has no batch with a positive loss\n";
+    }
   }
   const auto rollout_file = run_path / "eval" / "rollout.h5";
   if (fs::exists(rollout_file)) {
@@ -37,7 +40,11 @@ int run(int argc, char** argv) {
     std::cout << "drew the rollout figures in " << (run_path / "eval").string() << "\n";
     drew = true;
   }
-  if (!drew) throw InputError(run_dir, "neither metrics.csv nor eval/rollout.h5 is there to plot");
+  if (!drew)
+    throw InputError(run_dir, fs::exists(run_path / "metrics.csv")
+                                  ? "nothing to plot: metrics.csv has no batch with a positive loss and there is no "
+                                    "eval/rollout.h5"
+                                  : "neither metrics.csv nor eval/rollout.h5 is there to plot");
   return 0;
 }
 

@@ -189,6 +189,16 @@ TEST(InputErrors, UnreadableOrMalformedFiles) {
   }
 }
 
+TEST(InputErrors, DuplicateKeysAreRefusedAtAnyDepth) {
+  // At the top level, inside a nested map and inside a map in a list, in block and flow style.
+  expect_error(kValid + "initial_joint_state: [1.0, 1.0, 0, 0]\n", "test.yaml",
+               "the key 'initial_joint_state' is given twice (lines 12 and 15)");
+  expect_error(replace(kValid, "timestep: 0.01", "timestep: 0.01\n  timestep: 0.002"), "test.yaml",
+               "the key 'effector.timestep' is given twice");
+  expect_error(replace(kValid, "{name: a,", "{name: a, name: c,"), "test.yaml",
+               "the key 'effector.muscles[0].name' is given twice");
+}
+
 TEST(InputErrors, CppApiShapesAreChecked) {
   auto effector = make_rigid_tendon_arm26();
   auto state = effector->reset(2, torch::tensor({{0.7, 1.0}}));

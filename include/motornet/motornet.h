@@ -16,6 +16,7 @@
 #include "motornet/body/geometry/path_geometry.h"
 #include "motornet/body/geometry/polynomial_geometry.h"
 #include "motornet/control/loss.h"
+#include "motornet/control/loss_window.h"
 #include "motornet/body/muscle.h"
 #include "motornet/body/muscles/compliant_tendon_hill_muscle.h"
 #include "motornet/body/muscles/mujoco_hill_muscle.h"

@@ -68,6 +68,8 @@ EpisodeRecord rollout(EnvironmentImpl& environment, PolicyImpl& policy, const Re
                                     ? muscle->parameter("max_isometric_force")
                                     : torch::ones({effector->n_muscles()}, effector->tensor_options());
   episode.timestep = environment.timestep();
+  episode.target_cue_step = environment.trials().target_cue_step;  // for losses over cue windows
+  episode.go_cue_step = environment.trials().go_cue_step;
   if (full) {
     episode.cartesian = all_cartesian;
     episode.muscle = all_muscle;
@@ -84,7 +86,8 @@ EpisodeRecord EpisodeRecord::rows(int64_t begin, int64_t count) const {
   for (auto member : {&EpisodeRecord::fingertip, &EpisodeRecord::hand_velocity, &EpisodeRecord::goal,
                       &EpisodeRecord::activation, &EpisodeRecord::force, &EpisodeRecord::hidden, &EpisodeRecord::action,
                       &EpisodeRecord::joint, &EpisodeRecord::cartesian, &EpisodeRecord::muscle,
-                      &EpisodeRecord::geometry, &EpisodeRecord::observation})
+                      &EpisodeRecord::geometry, &EpisodeRecord::observation, &EpisodeRecord::target_cue_step,
+                      &EpisodeRecord::go_cue_step})
     out.*member = part(this->*member);
   for (auto& [name, forces] : out.field_forces) forces = part(forces);
   return out;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "motornet/core/error.h"
@@ -108,10 +109,35 @@ ConfigNode ConfigNode::load_file(const std::string& filename) {
   return parse(buffer.str(), filename);
 }
 
+namespace {
+// YAML parsers keep one of two equal keys in a map without a word (yaml-cpp keeps both and reads the first), so
+// `lr: 0.1` written twice would silently train with one of them: refuse it, naming the key and both lines.
+void refuse_duplicate_keys(const YAML::Node& node, const std::string& path, const std::string& origin) {
+  if (node.IsMap()) {
+    std::map<std::string, int> first_line;
+    for (const auto& entry : node) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      const std::string key_path = path.empty() ? key : path + "." + key;
+      if (entry.first.IsScalar()) {
+        const int line = entry.first.Mark().line + 1;
+        auto [seen, inserted] = first_line.emplace(key, line);
+        if (!inserted)
+          throw InputError(origin, fmt::format("the key '{}' is given twice (lines {} and {}); remove one",
+                                               key_path, seen->second, line));
+      }
+      refuse_duplicate_keys(entry.second, key_path, origin);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) refuse_duplicate_keys(node[i], fmt::format("{}[{}]", path, i), origin);
+  }
+}
+}  // namespace
+
 ConfigNode ConfigNode::parse(const std::string& text, const std::string& origin) {
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) throw InputError(origin, "expected a map of keys at the top level, got " + describe(root));
+    refuse_duplicate_keys(root, "", origin);
     return ConfigNode(root, "");
   } catch (const YAML::Exception& error) {
     throw InputError(origin, fmt::format("malformed YAML/JSON at line {}, column {}: {}", error.mark.line + 1,

@@ -201,7 +201,23 @@ void legend(cairo_t* cr, double x, double y, const std::vector<std::pair<std::st
 
 }  // namespace
 
-void plot_loss_curve(const std::string& metrics_csv, const std::string& stem, FigureSize size) {
+namespace {
+// A number of metrics.csv; a damaged cell is an InputError naming the file, the line and the cell.
+double metrics_number(const std::string& cell, const std::string& metrics_csv, int64_t line_number) {
+  size_t used = 0;
+  double value = 0.0;
+  try {
+    value = std::stod(cell, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != cell.size())
+    throw InputError(metrics_csv, fmt::format("line {}: '{}' is not a number (the file is damaged)", line_number, cell));
+  return value;
+}
+}  // namespace
+
+bool plot_loss_curve(const std::string& metrics_csv, const std::string& stem, FigureSize size) {
   std::ifstream in(metrics_csv);
   require(in.good(), metrics_csv, "cannot read the metrics");
   std::string line;
@@ -216,17 +232,20 @@ void plot_loss_curve(const std::string& metrics_csv, const std::string& stem, Fi
   };
   const size_t batch_col = index_of("batch"), loss_col = index_of("loss"), validation_col = index_of("validation_loss");
   std::vector<double> batches, losses, validation_batches, validations;
-  while (std::getline(in, line)) {
+  for (int64_t line_number = 2; std::getline(in, line); ++line_number) {
     std::vector<std::string> cells;
     std::stringstream row(line);
     for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
     if (cells.size() <= loss_col) continue;
-    const double batch = std::stod(cells[batch_col]), loss = std::stod(cells[loss_col]);
+    const double batch = metrics_number(cells[batch_col], metrics_csv, line_number);
+    const double loss = metrics_number(cells[loss_col], metrics_csv, line_number);
     if (std::isfinite(loss) && loss > 0) batches.push_back(batch), losses.push_back(loss);
     if (cells.size() > validation_col && !cells[validation_col].empty())
-      validation_batches.push_back(batch), validations.push_back(std::stod(cells[validation_col]));
+      validation_batches.push_back(batch),
+          validations.push_back(metrics_number(cells[validation_col], metrics_csv, line_number));
   }
-  require(!losses.empty(), metrics_csv, "no batches to plot");
+  // No batch, or no positive loss (every weight 0): nothing a logarithmic axis can show.
+  if (losses.empty()) return false;
   // A running mean over 1% of the run shows the trend through the batch-to-batch noise.
   std::vector<double> smooth(losses.size());
   const size_t window = std::max<size_t>(1, losses.size() / 100);
@@ -265,6 +284,7 @@ void plot_loss_curve(const std::string& metrics_csv, const std::string& stem, Fi
            {{"training (per batch)", {0.55, 0.7, 0.9}}, {"training (running mean)", {0.1, 0.3, 0.7}},
             {"validation", {0.9, 0.45, 0.1}}});
   });
+  return true;
 }
 
 void plot_curves(const std::vector<Curve>& curves, const std::string& x_label, const std::string& y_label,

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,9 +51,14 @@ int free_local_port() {
 
 int spawn_process(const std::string& program, const std::vector<std::string>& arguments,
                   const std::vector<std::pair<std::string, std::string>>& environment, const std::string& log_file) {
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   require(pid >= 0, program.c_str(), fmt::format("cannot start a process: {}", std::strerror(errno)));
   if (pid == 0) {
+    // The child dies with this process: if the launcher (or sweep) is killed, even by SIGKILL, the kernel sends
+    // the child SIGTERM, on which a training checkpoints and stops, instead of leaving it to train on as an
+    // orphan. The setting survives execv; a parent that died before it was made is caught by getppid().
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(143);
     if (!log_file.empty()) {
       const int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       if (fd < 0) {
@@ -89,6 +95,14 @@ int launch_workers(const LaunchOptions& options) {
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     shared.push_back({"OMP_NUM_THREADS", std::to_string(std::max(1u, cores / static_cast<unsigned>(options.nproc)))});
   }
+  // SIGINT and SIGTERM to the launcher are passed on to every worker, which checkpoints and stops (a Ctrl-C
+  // from the terminal reaches the workers too; a second SIGINT only sets their stop flag again). The handler is
+  // in place before the first worker starts, so no signal finds the launcher unprepared; execv gives each
+  // worker its own default handling back.
+  struct sigaction action {};
+  action.sa_handler = remember_signal;
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
   std::map<pid_t, int> ranks;
   for (int rank = 0; rank < options.nproc; ++rank) {
     auto environment = shared;
@@ -102,19 +116,14 @@ int launch_workers(const LaunchOptions& options) {
     ranks[spawn_process(options.program, options.arguments, environment)] = rank;
   }
 
-  // Ctrl-C reaches the workers from the terminal; a SIGTERM to the launcher is passed on to them.
-  struct sigaction action {};
-  action.sa_handler = remember_signal;
-  sigaction(SIGTERM, &action, nullptr);
-  signal(SIGINT, SIG_IGN);
-
   int result = 0;
-  bool failed = false;
+  bool failed = false, stopping = false;
   auto deadline = std::chrono::steady_clock::time_point::max();
   while (!ranks.empty()) {
     if (forwarded_signal) {
       for (const auto& [pid, rank] : ranks) kill(pid, forwarded_signal);
       forwarded_signal = 0;
+      stopping = true;
     }
     int status = 0;
     const pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -124,8 +133,9 @@ int launch_workers(const LaunchOptions& options) {
       if (status != 0 && !failed) {
         failed = true;
         result = exit_code(status);
-        std::cerr << fmt::format("motornet: worker rank {} (pid {}) {}; waiting up to {:.0f} s for the other {} "
-                                 "worker(s) to stop\n", rank, pid, describe(status), options.grace, ranks.size());
+        if (!stopping)  // a worker stopped by a passed-on signal (130, 143) is no failure to report
+          std::cerr << fmt::format("motornet: worker rank {} (pid {}) {}; waiting up to {:.0f} s for the other {} "
+                                   "worker(s) to stop\n", rank, pid, describe(status), options.grace, ranks.size());
         deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(options.grace * 1000));
       } else if (status != 0) {
         std::cerr << fmt::format("motornet: worker rank {} {}\n", rank, describe(status));
@@ -142,6 +152,7 @@ int launch_workers(const LaunchOptions& options) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   return result;
 }
 

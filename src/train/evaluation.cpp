@@ -266,6 +266,14 @@ EpisodeRecord episode_from_rollout_file(const std::string& filename) {
   episode.action = d.at("action");
   episode.observation = d.at("observation");
   episode.timestep = file.attributes.timestep;
+  // The cue steps for losses over cue windows (files written before trial records have none); a catch trial's
+  // go cue, -1 in the file, is after the episode again.
+  if (d.count("trials/go_cue_step") && d.count("trials/target_cue_step")) {
+    const int64_t after_the_episode = episode.goal.size(1);
+    const auto go = d.at("trials/go_cue_step").to(torch::kInt64);
+    episode.go_cue_step = torch::where(go < 0, torch::full_like(go, after_the_episode), go);
+    episode.target_cue_step = d.at("trials/target_cue_step").to(torch::kInt64);
+  }
   return episode;
 }
 

@@ -19,6 +19,8 @@ struct EpisodeRecord {
   torch::Tensor action;         // [B, T, M] as the policy produced it
   torch::Tensor joint;          // [B, T+1, 2D]
   torch::Tensor max_isometric_force;  // [M] (for force penalties normalised by F0)
+  torch::Tensor target_cue_step;      // [B] int64: each trial's first step with the target shown
+  torch::Tensor go_cue_step;          // [B] int64: each trial's first step after the go cue (catch: T + 1)
   // Recorded only for analysis (rollout with `full = true`):
   torch::Tensor cartesian;    // [B, T+1, 2S]
   torch::Tensor muscle;       // [B, T+1, K, M]

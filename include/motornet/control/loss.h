@@ -15,6 +15,9 @@
 //   hand_speed                    squared hand speed (m²/s²)
 //   hand_jerk                     sum over space of (second difference of hand velocity per step)²
 //   endpoint_speed                squared hand speed at the last step only (mean over batch)
+// A step difference counts at its later step (an activation change at step k+1, a jerk at step k+2), so every
+// built-in term also takes a time window (control/loss_window.h: `window: [t0, t1]`, `from: go_cue`,
+// `until: go_cue`) and is then the mean over the steps the window counts.
 // Each term is reported separately (unweighted); the training objective is the weighted sum.
 
 #include <functional>
@@ -25,6 +28,7 @@
 
 #include "motornet/core/config.h"
 #include "motornet/control/episode.h"
+#include "motornet/control/loss_window.h"
 
 namespace motornet {
 
@@ -35,9 +39,18 @@ class Loss {
   virtual torch::Tensor compute(const EpisodeRecord& episode) const = 0;  // a scalar
 };
 
+// A whole-episode loss: the episode in, a scalar out (a window cannot apply to it).
 using LossFunction = std::function<torch::Tensor(const EpisodeRecord&)>;
 
-// A loss from a function, under a name (for the built-ins and for one's own).
+// A loss term's value at each step it is defined at: `value` [B, n] holds steps first_step .. first_step + n - 1
+// of the episode (0 = the state after reset).
+struct StepValues {
+  torch::Tensor value;
+  int64_t first_step = 0;
+};
+using StepLossFunction = std::function<StepValues(const EpisodeRecord&)>;
+
+// A loss from a whole-episode function, under a name.
 class FunctionLoss : public Loss {
  public:
   FunctionLoss(std::string name, LossFunction function) : name_(std::move(name)), function_(std::move(function)) {}
@@ -47,6 +60,22 @@ class FunctionLoss : public Loss {
  private:
   std::string name_;
   LossFunction function_;
+};
+
+// A loss from a per-step function (the built-ins): the mean over batch and steps, or over the steps its window
+// counts.
+class StepLoss : public Loss {
+ public:
+  StepLoss(std::string name, StepLossFunction function, LossWindow window = {})
+      : name_(std::move(name)), function_(std::move(function)), window_(std::move(window)) {}
+  std::string type_name() const override { return name_; }
+  torch::Tensor compute(const EpisodeRecord& episode) const override;
+  const LossWindow& window() const { return window_; }
+
+ private:
+  std::string name_;
+  StepLossFunction function_;
+  LossWindow window_;
 };
 
 struct WeightedLoss {
@@ -71,11 +100,14 @@ class CompositeLoss {
   std::vector<WeightedLoss> terms_;
 };
 
-std::shared_ptr<Loss> make_loss(const std::string& type, const std::string& config_path = "type");
+// The loss of a registered type, counted over `window` (a whole-episode type refuses a bounded window).
+std::shared_ptr<Loss> make_loss(const std::string& type, const std::string& config_path = "type",
+                                const LossWindow& window = {});
 std::vector<std::string> loss_types();
 void register_loss_type(const std::string& type, LossFunction function);
+void register_step_loss_type(const std::string& type, StepLossFunction function);
 
-// From the YAML list `losses` ([{type, weight, name}]).
+// From the YAML list `losses` ([{type, weight, name, window | from, until}]).
 CompositeLoss losses_from_config(const ConfigNode& block);
 
 }  // namespace motornet

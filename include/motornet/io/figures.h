@@ -22,7 +22,9 @@ struct Curve {
 };
 void plot_curves(const std::vector<Curve>& curves, const std::string& x_label, const std::string& y_label,
                  const std::string& title, const std::string& stem, FigureSize size = {});
-void plot_loss_curve(const std::string& metrics_csv, const std::string& stem, FigureSize size = {});
+// The training loss from metrics.csv (log scale); false, drawing nothing, when no batch has a positive loss
+// (n_batches 0, every weight 0). A damaged row is an InputError naming the file and line.
+bool plot_loss_curve(const std::string& metrics_csv, const std::string& stem, FigureSize size = {});
 // Hand paths of every trial (up to 64) with their start and target, coloured by target.
 void plot_trajectories(const EpisodeRecord& episode, const std::string& stem, FigureSize size = {});
 // Stick figures of a two-joint arm (shoulder at the origin, upper arm `upper_arm_length`) every `every` steps
