@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "motornet/io/atomic_file.h"
 #include "motornet/motornet.h"
 #include "motornet/scale/sweep.h"
 #include "test_support.h"
@@ -77,6 +78,38 @@ TEST(SweepApp, RunsTheGridWritesTheTableAndSkipsFinishedRuns) {
   run = sweep(command);
   ASSERT_EQ(run.status, 0) << run.output;
   EXPECT_NE(run.output.find("done before, skipped"), std::string::npos) << run.output;
+
+  // A rerun with another --set, grid or configuration would skip runs that no longer match: refused, with
+  // sweep.yaml and the runs untouched.
+  const auto record = testing::read_text((out / "sweep.yaml").string());
+  const auto expect_refused = [&](const std::string& changed_command, const std::string& what) {
+    auto refused = sweep(changed_command);
+    EXPECT_EQ(refused.status, 2) << refused.output;
+    EXPECT_NE(refused.output.find("holds a sweep with another " + what), std::string::npos) << refused.output;
+    EXPECT_EQ(testing::read_text((out / "sweep.yaml").string()), record);
+  };
+  expect_refused(command + " --set training.batch_size=8", "--set overrides");
+  const std::string other_grid = std::string(MOTORNET_CONFIGS_DIR) + "/tutorial_pointmass.yaml --grid optimizer.lr=0.01,0.002" +
+                                 " --grid seed=1,2 --jobs 2 --out " + out.string() + kQuick;
+  expect_refused(other_grid, "grid");
+  const auto edited = out.parent_path() / ("motornet_sweep_edited_" + std::to_string(::getpid()) + ".yaml");
+  fs::copy_file(std::string(MOTORNET_CONFIGS_DIR) + "/tutorial_pointmass.yaml", edited, fs::copy_options::overwrite_existing);
+  expect_refused(edited.string() + " --grid optimizer.lr=0.01,0.001 --grid seed=1,2 --jobs 2 --out " + out.string() + kQuick,
+                 "config");
+  fs::remove(edited);
+  // The same file path with other contents (edited since): the recorded digest no longer matches.
+  {
+    std::string altered = record;
+    const auto at = altered.find("config_sha256: ");
+    ASSERT_NE(at, std::string::npos) << record;
+    altered.replace(at + 15, 4, "0000");
+    write_text_atomically((out / "sweep.yaml").string(), altered);
+    auto refused = sweep(command);
+    EXPECT_EQ(refused.status, 2) << refused.output;
+    EXPECT_NE(refused.output.find("another configuration contents"), std::string::npos) << refused.output;
+    write_text_atomically((out / "sweep.yaml").string(), record);
+  }
+  EXPECT_EQ(read_sweep_result((out / "000_optimizer.lr=0.01_seed=1").string()).outcome, "completed");
   fs::remove_all(out);
 }
 

@@ -124,6 +124,45 @@ TEST(TrainApp, AFailedCheckpointWriteIsACleanErrorThatLeavesNoTemporaryFile) {
   EXPECT_FALSE(fs::exists(dir / "checkpoint.pt"));
 }
 
+// The same for a TorchScript file (a snapshot, written before the first checkpoint here): LibTorch's archive
+// writer would abort in its destructor; the policy is serialised in memory and the write checked instead.
+TEST(TrainApp, AFailedTorchScriptWriteIsACleanErrorThatLeavesNoTemporaryFile) {
+  auto dir = fresh_dir("disk_full_snapshot");
+  fs::create_directories(dir);
+  const auto run = testing::run_command(
+      fmt::format("sh -c \"trap '' XFSZ; ulimit -f 16; {} {} --out {}{} --set training.snapshot_every=1\"",
+                  MOTORNET_TRAIN_PATH, tutorial(), dir.string(), kQuick));
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("batch_000001.pt: could not write the file"), std::string::npos) << run.output;
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    EXPECT_NE(entry.path().extension(), ".tmp") << entry.path();
+  EXPECT_FALSE(fs::exists(dir / "snapshots" / "batch_000001.pt"));
+}
+
+// A run with nothing to plot (no batch, or every loss weight 0) still completes with its summary; the loss
+// figure is left out, and motornet-plot says why.
+TEST(TrainApp, ARunWithoutAPlottableLossCompletes) {
+  for (const std::string& setting : {std::string("training.n_batches=0"),
+                                     std::string("losses=[{type: position_l1, weight: 0}]")}) {
+    auto dir = fresh_dir("unplottable");
+    auto run = train(tutorial() + " --out " + dir.string() + kQuick + " --set '" + setting + "'");
+    EXPECT_EQ(run.status, 0) << setting << ": " << run.output;
+    EXPECT_TRUE(fs::exists(dir / "summary.json")) << setting;
+    EXPECT_FALSE(fs::exists(dir / "loss.png")) << setting;
+    auto plot = testing::run_command(std::string(MOTORNET_PLOT_PATH) + " " + dir.string());
+    EXPECT_EQ(plot.status, 0) << plot.output;
+    EXPECT_NE(plot.output.find("no loss curve: metrics.csv has no batch with a positive loss"), std::string::npos)
+        << plot.output;
+  }
+  // A damaged metrics.csv is named with its line, not "stod".
+  auto dir = fresh_dir("damaged_metrics");
+  ASSERT_EQ(train(tutorial() + " --out " + dir.string() + kQuick).status, 0);
+  std::ofstream(dir / "metrics.csv", std::ios::app) << "12x,0.5,garbage\n";
+  auto plot = testing::run_command(std::string(MOTORNET_PLOT_PATH) + " " + dir.string());
+  EXPECT_EQ(plot.status, 2) << plot.output;
+  EXPECT_NE(plot.output.find("metrics.csv: line 6: '12x' is not a number"), std::string::npos) << plot.output;
+}
+
 TEST(TrainApp, CtrlCOrSigtermWritesACheckpointAndTheRunResumes) {
   for (const auto& [signal, expected_status] : std::vector<std::pair<std::string, int>>{{"INT", 130}, {"TERM", 143}}) {
     auto dir = fresh_dir("interrupted_" + signal);

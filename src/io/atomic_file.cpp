@@ -13,6 +13,12 @@ void write_via_temporary(const std::string& target, const std::function<void(con
   // file stays as it was.
   try {
     write(temporary);
+  } catch (const InputError& error) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    // The user knows the file by its own name, not by the temporary's.
+    if (error.path() == temporary) throw InputError(target, error.problem());
+    throw;
   } catch (...) {
     std::error_code ignored;
     std::filesystem::remove(temporary, ignored);

@@ -1,6 +1,7 @@
 #include "motornet/scale/sweep_runner.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 
 #include "motornet/core/config.h"
 #include "motornet/core/error.h"
+#include "motornet/core/sha256.h"
 #include "motornet/io/atomic_file.h"
 #include "motornet/scale/launcher.h"
 
@@ -21,15 +23,46 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// sweep.yaml: what the sweep was asked to do, for the record.
-void write_sweep_record(const SweepRunOptions& options) {
+// sweep.yaml: what the sweep was asked to do (the configuration file and its SHA-256, the --set overrides and
+// the grid), for the record and so that a rerun can tell whether it continues the same sweep.
+YAML::Node sweep_record(const SweepRunOptions& options) {
   YAML::Node record;
   record["config"] = fs::absolute(options.config_file).string();
+  record["config_sha256"] = sha256_of_file(options.config_file);
   for (const auto& assignment : options.overrides) record["set"].push_back(assignment);
   for (const auto& axis : options.axes) record["grid"][axis.key] = axis.values;
+  return record;
+}
+
+std::string yaml_text(const YAML::Node& node) {
   YAML::Emitter emitter;
-  emitter << record;
-  write_text_atomically((fs::path(options.directory) / "sweep.yaml").string(), std::string(emitter.c_str()) + "\n");
+  emitter << node;
+  return emitter.c_str();
+}
+
+// A rerun continues its sweep: finished runs are skipped, interrupted ones resume. That is only right when the
+// sweep is the same; another configuration (or an edited file), other overrides or another grid would skip runs
+// that no longer match and overwrite sweep.yaml, so they are refused before anything is touched.
+void refuse_another_sweep(const YAML::Node& record, const fs::path& directory) {
+  const fs::path file = directory / "sweep.yaml";
+  if (!fs::exists(file)) return;
+  YAML::Node previous;
+  try {
+    previous = YAML::LoadFile(file.string());
+  } catch (const YAML::Exception& error) {
+    throw InputError(file.string(), "is not readable YAML (" + error.msg + "); give the sweep another directory");
+  }
+  std::vector<std::string> changed;
+  for (const char* key : {"config", "config_sha256", "set", "grid"}) {
+    const bool had = previous.IsMap() && previous[key], has = static_cast<bool>(record[key]);
+    if (had != has || (has && yaml_text(previous[key]) != yaml_text(record[key])))
+      changed.push_back(std::string(key) == "config_sha256" ? "configuration contents" : key == std::string("set") ? "--set overrides" : key);
+  }
+  if (!changed.empty())
+    throw InputError(directory.string(),
+                     fmt::format("holds a sweep with another {} (see its sweep.yaml): a rerun continues a sweep only "
+                                 "with the same arguments; give this one another directory",
+                                 fmt::join(changed, ", ")));
 }
 
 // The command line of combination i: a resume when it left a checkpoint, otherwise a fresh run.
@@ -66,10 +99,12 @@ SweepRun run_sweep(const SweepRunOptions& options) {
       }
     }
 
+  const YAML::Node record = sweep_record(options);
+  refuse_another_sweep(record, options.directory);
   std::error_code error;
   fs::create_directories(options.directory, error);
   require(!error && fs::is_directory(options.directory), options.directory, "cannot create the sweep directory");
-  write_sweep_record(options);
+  write_text_atomically((fs::path(options.directory) / "sweep.yaml").string(), yaml_text(record) + "\n");
 
   SweepRun sweep;
   sweep.results.resize(points.size());

@@ -4,6 +4,7 @@
 #include <torch/script.h>
 
 #include "motornet/core/error.h"
+#include "control/policies/torchscript_file.h"
 
 namespace motornet {
 
@@ -71,7 +72,7 @@ def forward(self, obs: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:
       "    return action, torch.zeros([obs.size(0), 0], dtype=obs.dtype, device=obs.device)\n",
       last);
   module.define(source);
-  module.save(filename);
+  save_torchscript_file(module, filename);
 }
 
 }  // namespace motornet

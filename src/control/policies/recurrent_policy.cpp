@@ -6,6 +6,7 @@
 #include "control/policies/fused_gru_cell.h"
 #include "control/policies/fused_sigmoid_linear.h"
 #include "control/policies/gru_policy_step.h"
+#include "control/policies/torchscript_file.h"
 #include "motornet/body/effector.h"
 #include "motornet/core/error.h"
 
@@ -209,7 +210,7 @@ def forward(self, obs: Tensor, h: Tensor) -> Tuple[Tensor, Tensor]:
       "    return action, torch.cat([{}], 1)\n",
       states);
   module.define(source);
-  module.save(filename);
+  save_torchscript_file(module, filename);
 }
 
 }  // namespace motornet
