@@ -92,6 +92,34 @@ TEST(TrialMeasures, TheLateralPushAgainstAChannelIsSignedLeftPositive) {
   EXPECT_EQ(summary["reach_trials"], 0);  // a channel trial is not a plain reach
 }
 
+// The push per unit speed: a hand pushing left with 7 N s/m times its forward speed at every step (the channel
+// pushes back, to the right) is a slope of 7, whatever the speed profile; the push at peak speed alone is 7 times
+// that speed.
+TEST(TrialMeasures, TheChannelPushPerSpeedIsTheSlopeOverTheWholeTrial) {
+  const int64_t T = 6;
+  EvaluationResult result;
+  result.episode.fingertip = torch::zeros({1, T + 1, 2}, torch::kFloat64);
+  const auto speed = torch::tensor({0.0, 0.2, 0.6, 0.9, 0.5, 0.1, 0.0}, torch::kFloat64);  // along +y
+  result.episode.hand_velocity = torch::stack({torch::zeros({T + 1}, torch::kFloat64), speed}, 1).unsqueeze(0);
+  // Reaching along +y, the left normal is -x: the channel pushes along +x with 7 times the speed of its step.
+  auto force = torch::zeros({1, T, 2}, torch::kFloat64);
+  force[0].select(1, 0).copy_(7.0 * speed.narrow(0, 0, T));
+  result.episode.field_forces["probe"] = force;
+  result.trials.start = torch::zeros({1, 2}, torch::kFloat64);
+  result.trials.target = torch::tensor({{0.0, 0.1}}, torch::kFloat64);
+  result.trials.go_cue_step = torch::zeros({1}, torch::kInt64);
+  result.trials.catch_trial = torch::zeros({1}, torch::kBool);
+  result.trials.fields.push_back(FieldTrials{torch::ones({1}, torch::kFloat64), {}, {}});
+  result.field_names = {"probe"};
+  result.field_types = {"channel"};
+  result.measures = measure_trials(result.episode, result.trials, 0.01);
+  const auto summary = to_json(result);
+  EXPECT_NEAR(summary["channels"]["probe"]["mean_push_per_speed_Ns_per_m"].get<double>(), 7.0, 1e-12);
+  // A push to the right (the channel pushing left) is a negative slope.
+  result.episode.field_forces["probe"] = -force;
+  EXPECT_NEAR(to_json(result)["channels"]["probe"]["mean_push_per_speed_Ns_per_m"].get<double>(), -7.0, 1e-12);
+}
+
 const std::string kExperiment = R"(
 seed: 2
 effector: {preset: ReluPointMass24}

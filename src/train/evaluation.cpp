@@ -53,6 +53,28 @@ double lateral_push_at_peak_speed(const EvaluationResult& result, const torch::T
   return -left;  // the hand's push is the opposite of the channel's force
 }
 
+// The force the hand exerts against a channel per unit of its speed along the channel (N s/m): the slope of the
+// lateral push on the forward speed over the whole trial, by least squares through the origin. A curl field of
+// strength c pushes sideways with c times the speed, so a network that has learned to compensate it fully
+// pushes back with a slope of c; the slope divided by c is the adaptation index of force-channel experiments
+// (Smith, Ghazizadeh & Shadmehr 2006). Using every step, it is far less noisy than the push at one instant,
+// which the channel's spring and damper make oscillate. 2-D reaches only.
+double lateral_push_per_speed(const EvaluationResult& result, const torch::Tensor& forces, int64_t b) {
+  if (forces.size(2) != 2) return NAN;
+  auto direction = (result.trials.target[b] - result.trials.start[b]).to(torch::kFloat64);
+  const double length = direction.norm().item<double>();
+  if (length < 1e-9) return NAN;
+  direction = direction / length;
+  const auto left_normal = torch::stack({-direction[1], direction[0]});
+  const int64_t steps = forces.size(1);
+  // forces[b][j] acts during step j -> j + 1 and follows from state j (its position and velocity).
+  const auto push = -(forces[b].to(torch::kFloat64).matmul(left_normal));                      // [T]
+  const auto speed = result.episode.hand_velocity[b].narrow(0, 0, steps).to(torch::kFloat64).matmul(direction);  // [T]
+  const double speed_squared = speed.pow(2).sum().item<double>();
+  if (speed_squared < 1e-12) return NAN;
+  return (push * speed).sum().item<double>() / speed_squared;
+}
+
 }  // namespace
 
 EvaluationResult evaluate(EnvironmentImpl& environment, PolicyImpl& policy, const CompositeLoss& losses,
@@ -168,7 +190,7 @@ nlohmann::json to_json(const EvaluationResult& result) {
     if (result.field_types[i] != "channel") continue;
     const auto& name = result.field_names[i];
     const auto forces = result.episode.field_forces.count(name) ? result.episode.field_forces.at(name) : torch::Tensor();
-    std::vector<double> peak_force, push, deviation;
+    std::vector<double> peak_force, push, push_per_speed, deviation;
     for (int64_t b = 0; b < static_cast<int64_t>(result.measures.size()); ++b) {
       if (result.trials.fields[i].active[b].item<double>() <= 0.0) continue;
       deviation.push_back(result.measures[b].lateral_deviation);
@@ -176,10 +198,13 @@ nlohmann::json to_json(const EvaluationResult& result) {
       peak_force.push_back(forces[b].norm(2, 1).max().item<double>());
       const double lateral = lateral_push_at_peak_speed(result, forces, b);
       if (!std::isnan(lateral)) push.push_back(lateral);
+      const double slope = lateral_push_per_speed(result, forces, b);
+      if (!std::isnan(slope)) push_per_speed.push_back(slope);
     }
     summary["channels"][name] = {{"trials", deviation.size()},
                                  {"mean_peak_force_N", number_or_null(mean_of(peak_force))},
                                  {"mean_lateral_push_N", number_or_null(mean_of(push))},
+                                 {"mean_push_per_speed_Ns_per_m", number_or_null(mean_of(push_per_speed))},
                                  {"mean_lateral_deviation_m", number_or_null(mean_of(deviation))}};
   }
   return summary;

@@ -151,24 +151,25 @@ void evaluate_snapshots(const YAML::Node& config, const std::string& run_directo
   std::string csv =
       "batch,phase,condition,loss,mean_endpoint_error_m,mean_lateral_deviation_m,mean_abs_lateral_deviation_m,"
       "mean_reaction_time_s,mean_peak_speed_m_per_s,catch_mean_drift_m,channel_mean_peak_force_N,"
-      "channel_mean_lateral_push_N\n";
+      "channel_mean_lateral_push_N,channel_mean_push_per_speed_Ns_per_m\n";
   std::vector<Curve> curves(which.size());
   for (size_t c = 0; c < which.size(); ++c) curves[c].name = which[c] ? which[c]->name : "evaluation";
   for (const auto& [batch, file] : files) {
     load_policy_file(*experiment.policy, file.string());
     for (size_t c = 0; c < which.size(); ++c) {
       const auto summary = to_json(evaluate_condition(config, which[c], *experiment.policy, batch_size).result);
-      nlohmann::json channel_force, channel_push;
+      nlohmann::json channel_force, channel_push, channel_slope;
       if (summary.contains("channels") && !summary["channels"].empty()) {
         channel_force = summary["channels"].begin().value()["mean_peak_force_N"];
         channel_push = summary["channels"].begin().value()["mean_lateral_push_N"];
+        channel_slope = summary["channels"].begin().value()["mean_push_per_speed_Ns_per_m"];
       }
-      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{}\n", batch, phases[phase_at(phases, batch)].name,
+      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{}\n", batch, phases[phase_at(phases, batch)].name,
                          curves[c].name, cell(summary["loss"]), cell(summary["mean_endpoint_error_m"]),
                          cell(summary["mean_lateral_deviation_m"]), cell(summary["mean_abs_lateral_deviation_m"]),
                          cell(summary["mean_reaction_time_s"]), cell(summary["mean_peak_speed_m_per_s"]),
                          summary.contains("catch") ? cell(summary["catch"]["mean_drift_m"]) : "", cell(channel_force),
-                         cell(channel_push));
+                         cell(channel_push), cell(channel_slope));
       if (summary["mean_lateral_deviation_m"].is_number()) {  // conditions without plain reaches have none
         curves[c].x.push_back(static_cast<double>(batch));
         curves[c].y.push_back(summary["mean_lateral_deviation_m"].get<double>() * 1000.0);
