@@ -229,6 +229,17 @@ TEST(EvaluationConditions, TrainingEvaluatesEveryConditionWithItsTrialRecords) {
   for (const char* row : {"\n2,training,null_field,", "\n2,training,curl,", "\n4,training,null_field,", "\n4,training,curl,"})
     EXPECT_NE(csv.find(row), std::string::npos) << row << " in\n" << csv;
   EXPECT_TRUE(fs::exists(dir / "snapshots" / "snapshots.png"));
+
+  // A condition whose task observes another number of inputs than the policy was trained on is named, before
+  // anything is written.
+  const auto reshaped = testing::run_command(fmt::format(
+      "{} {} --set 'evaluation.conditions=[{{name: centre_out, set: {{environment.task: {{type: CentreOutReach}}}}}}]' "
+      "--out {}",
+      MOTORNET_EVAL_PATH, (dir / "run").string(), (dir / "reshaped").string()));
+  EXPECT_EQ(reshaped.status, 2) << reshaped.output;
+  EXPECT_NE(reshaped.output.find("evaluation condition centre_out: observes"), std::string::npos) << reshaped.output;
+  EXPECT_NE(reshaped.output.find("but the trained policy takes"), std::string::npos) << reshaped.output;
+  EXPECT_FALSE(fs::exists(dir / "reshaped" / "centre_out" / "rollout.h5"));
 }
 
 TEST(EvaluationConditions, BadConditionsAreErrorsNamingTheKey) {
