@@ -19,6 +19,7 @@
 #include "app_main.h"
 #include "motornet/scale/launcher.h"
 #include "motornet/train/configuration_keys.h"
+#include "motornet/train/launch_check.h"
 #include "motornet/train/training_run.h"
 
 namespace fs = std::filesystem;
@@ -77,6 +78,11 @@ int run(int argc, char** argv) {
     require(nproc >= 1, "--nproc", fmt::format("must be at least 1, got {}", nproc));
     require(!DistributedOptions::in_environment(), "--nproc",
             "this process is already a data-parallel worker (WORLD_SIZE is set); unset it or drop --nproc");
+    // The configuration is checked once, here, before any worker starts.
+    TrainingRunOptions checked;
+    checked.config_file(config_file).overrides(overrides).run_directory(out_dir).resume_directory(resume_dir);
+    checked.init_from(init_from);
+    check_before_launch(checked, nproc);
     LaunchOptions launch;
     launch.nproc = nproc;
     launch.program = fs::read_symlink("/proc/self/exe").string();

@@ -11,6 +11,7 @@
 #include <torch/script.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -317,13 +318,28 @@ TEST(DataParallel, StartErrorsAreNamed) {
   }
   EXPECT_FALSE(fs::exists(dir / "config" / "checkpoint.pt"));
 
-  // A global batch that does not split evenly; the launcher names the failing workers.
+  // A global batch that does not split evenly, for the run or for one of its phases, and any other bad key: the
+  // launcher says so once, before a worker starts (no run directory is made).
   auto args = arguments({tutorial(), "--out", (dir / "uneven").string(), "--nproc", "2", "--set", "training.n_batches=2"});
   args.insert(args.end(), {"--set", "training.batch_size=5"});
   auto run = train(args);
   EXPECT_EQ(run.status, 2) << run.output;
-  EXPECT_NE(run.output.find("cannot be split evenly across 2 processes"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("worker rank"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("training.batch_size: 5 trials cannot be split evenly across 2 processes"),
+            std::string::npos) << run.output;
+  EXPECT_EQ(run.output.find("worker rank"), std::string::npos) << run.output;
+  EXPECT_FALSE(fs::exists(dir / "uneven"));
+  args = arguments({tutorial(), "--out", (dir / "uneven_phase").string(), "--nproc", "2", "--set",
+                    "phases=[{name: first, n_batches: 1}, {name: second, n_batches: 1, set: {training.batch_size: 7}}]"});
+  run = train(args);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("phase 'second': training.batch_size: 7 trials cannot be split evenly"), std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("worker rank"), std::string::npos) << run.output;
+  args = arguments({tutorial(), "--out", (dir / "typo").string(), "--nproc", "2", "--set", "training.n_batchs=2"});
+  run = train(args);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;  // one line, not one per rank
+  EXPECT_NE(run.output.find("n_batchs"), std::string::npos) << run.output;
 }
 
 }  // namespace

@@ -139,6 +139,21 @@ TEST(TrainApp, AFailedTorchScriptWriteIsACleanErrorThatLeavesNoTemporaryFile) {
   EXPECT_FALSE(fs::exists(dir / "snapshots" / "batch_000001.pt"));
 }
 
+// Figures too: a figure that cannot be written is exit 2 naming it, with the previous figure kept whole.
+TEST(TrainApp, AFailedFigureWriteKeepsThePreviousFigure) {
+  auto dir = fresh_dir("disk_full_figure");
+  ASSERT_EQ(train(tutorial() + " --out " + dir.string() + kQuick).status, 0);
+  const auto before = testing::read_text((dir / "loss.png").string());
+  ASSERT_GT(before.size(), 2048u);
+  const auto run = testing::run_command(
+      fmt::format("sh -c \"trap '' XFSZ; ulimit -f 2; {} {}\"", MOTORNET_PLOT_PATH, dir.string()));
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("loss.png: cannot write the figure"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::read_text((dir / "loss.png").string()), before);
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    EXPECT_NE(entry.path().extension(), ".tmp") << entry.path();
+}
+
 // A run with nothing to plot (no batch, or every loss weight 0) still completes with its summary; the loss
 // figure is left out, and motornet-plot says why.
 TEST(TrainApp, ARunWithoutAPlottableLossCompletes) {
@@ -161,6 +176,24 @@ TEST(TrainApp, ARunWithoutAPlottableLossCompletes) {
   auto plot = testing::run_command(std::string(MOTORNET_PLOT_PATH) + " " + dir.string());
   EXPECT_EQ(plot.status, 2) << plot.output;
   EXPECT_NE(plot.output.find("metrics.csv: line 6: '12x' is not a number"), std::string::npos) << plot.output;
+}
+
+// Sizes no machine holds are refused from the configuration, naming the key, before anything is allocated or
+// written (they used to end in an allocator's stack trace).
+TEST(TrainApp, RunsTooLargeForTheMachineAreRefusedNamingTheKey) {
+  for (const auto& [setting, key] : std::vector<std::pair<std::string, std::string>>{
+           {"training.batch_size=100000000", "training.batch_size"},
+           {"policy.hidden_size=1000000", "policy.hidden_size"},
+           {"training.replicates=1000000", "training.replicates"},
+           {"training.validation_batch_size=1000000000", "training.validation_batch_size"},
+           {"policy={type: MLP, hidden_sizes: [10000000, 10000000]}", "policy.hidden_sizes"}}) {
+    auto dir = fresh_dir("too_large");
+    auto run = train(tutorial() + " --out " + dir.string() + " --quiet --set '" + setting + "'");
+    EXPECT_EQ(run.status, 2) << setting << ": " << run.output;
+    EXPECT_NE(run.output.find(key + ": this run needs at least"), std::string::npos) << setting << ": " << run.output;
+    EXPECT_NE(run.output.find("is available; make it smaller"), std::string::npos) << run.output;
+    EXPECT_FALSE(fs::exists(dir / "config.yaml")) << setting;
+  }
 }
 
 TEST(TrainApp, CtrlCOrSigtermWritesACheckpointAndTheRunResumes) {

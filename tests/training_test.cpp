@@ -80,6 +80,37 @@ TEST(Losses, Definitions) {
   EXPECT_FLOAT_EQ(values.terms.at("hand_speed").item<float>(), 12.5f);
 }
 
+// The memory estimate grows with each size and names what to reduce.
+TEST(MemoryNeed, EstimatesGrowWithEachSizeAndNameTheKey) {
+  auto config = ConfigNode::parse(kSmall);
+  auto experiment = experiment_from_config(config);
+  const auto base = estimate_memory_need(config, *experiment.environment);
+  EXPECT_GT(base.parameter_bytes, 0.0);
+  EXPECT_GT(base.training_bytes, 0.0);
+  EXPECT_GT(base.validation_bytes, 0.0);
+  auto bigger = [&](const std::string& from, const std::string& to) {
+    return estimate_memory_need(ConfigNode::parse(replaced(kSmall, from, to)), *experiment.environment);
+  };
+  EXPECT_DOUBLE_EQ(bigger("batch_size: 4", "batch_size: 8").training_bytes, 2 * base.training_bytes);
+  EXPECT_GT(bigger("hidden_size: 8", "hidden_size: 16").parameter_bytes, 2 * base.parameter_bytes);
+  EXPECT_DOUBLE_EQ(bigger("batch_size: 4", "batch_size: 4, replicates: 3").total(), 3 * base.total());
+  auto refused_key = [&](const std::string& yaml, double available) {
+    try {
+      check_memory_need(ConfigNode::parse(yaml), *experiment.environment, available);
+    } catch (const InputError& error) {
+      return error.path();
+    }
+    return std::string("(accepted)");
+  };
+  EXPECT_EQ(refused_key(kSmall, base.total()), "(accepted)");
+  EXPECT_EQ(refused_key(kSmall, base.total() / 2), "training.validation_batch_size");  // 8 trials against 4
+  EXPECT_EQ(refused_key(replaced(kSmall, "batch_size: 4", "batch_size: 64"), base.total()), "training.batch_size");
+  EXPECT_EQ(refused_key(replaced(kSmall, "batch_size: 4", "batch_size: 4, replicates: 3"), base.total() * 2),
+            "training.replicates");
+  EXPECT_EQ(refused_key(replaced(kSmall, "hidden_size: 8", "hidden_size: 2000"), base.total() * 2),
+            "policy.hidden_size");
+}
+
 TEST(Trainer, LearningRateSchedules) {
   auto step = make_trainer(kSmall + "\n", "", 100);
   EXPECT_DOUBLE_EQ(step.learning_rate(50), 0.01);

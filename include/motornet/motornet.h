@@ -7,6 +7,7 @@
 #include "motornet/env/environment.h"
 #include "motornet/control/episode.h"
 #include "motornet/train/experiment.h"
+#include "motornet/train/memory_need.h"
 #include "motornet/env/environment_config.h"
 #include "motornet/core/error.h"
 #include "motornet/env/force_field.h"

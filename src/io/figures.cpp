@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "motornet/core/error.h"
+#include "motornet/io/atomic_file.h"
 
 namespace motornet {
 
@@ -151,22 +152,31 @@ void render(const std::string& stem, FigureSize size, const std::function<void(c
     draw(cr);
     cairo_destroy(cr);
   };
+  // Each file through a temporary (io/atomic_file.h): a failed write (a full disk) leaves the previous figure.
   cairo_surface_t* png = cairo_image_surface_create(CAIRO_FORMAT_ARGB32, size.width, size.height);
   paint(png);
-  const std::string png_file = stem + ".png";
-  const auto status = cairo_surface_write_to_png(png, png_file.c_str());
-  cairo_surface_destroy(png);
-  if (status != CAIRO_STATUS_SUCCESS)
-    throw InputError(png_file, std::string("cannot write the figure: ") + cairo_status_to_string(status));
-  const std::string svg_file = stem + ".svg";
-  cairo_surface_t* svg = cairo_svg_surface_create(svg_file.c_str(), size.width, size.height);
-  if (cairo_surface_status(svg) != CAIRO_STATUS_SUCCESS) {
-    cairo_surface_destroy(svg);
-    throw InputError(svg_file, "cannot write the figure");
+  try {
+    write_via_temporary(stem + ".png", [&](const std::string& temporary) {
+      const auto status = cairo_surface_write_to_png(png, temporary.c_str());
+      if (status != CAIRO_STATUS_SUCCESS)
+        throw InputError(temporary, std::string("cannot write the figure: ") + cairo_status_to_string(status));
+    });
+  } catch (...) {
+    cairo_surface_destroy(png);
+    throw;
   }
-  paint(svg);
-  cairo_surface_finish(svg);
-  cairo_surface_destroy(svg);
+  cairo_surface_destroy(png);
+  write_via_temporary(stem + ".svg", [&](const std::string& temporary) {
+    cairo_surface_t* svg = cairo_svg_surface_create(temporary.c_str(), size.width, size.height);
+    if (cairo_surface_status(svg) == CAIRO_STATUS_SUCCESS) {
+      paint(svg);
+      cairo_surface_finish(svg);  // writes the file; a write error shows in the surface's status
+    }
+    const auto status = cairo_surface_status(svg);
+    cairo_surface_destroy(svg);
+    if (status != CAIRO_STATUS_SUCCESS)
+      throw InputError(temporary, std::string("cannot write the figure: ") + cairo_status_to_string(status));
+  });
 }
 
 Axes axes_for(FigureSize size) { return {85.0, 50.0, size.width - 30.0, size.height - 60.0, 0, 1, 0, 1}; }

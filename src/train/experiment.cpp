@@ -5,6 +5,7 @@
 #include "motornet/body/effector_config.h"
 #include "motornet/env/environment_config.h"
 #include "motornet/core/error.h"
+#include "motornet/train/memory_need.h"
 #include "motornet/train/phases.h"
 
 namespace motornet {
@@ -43,6 +44,9 @@ Experiment single_experiment(const ConfigNode& root, std::optional<uint64_t> see
     experiment.environment = environment_from_config(ConfigNode(YAML::Node(YAML::NodeType::Map), "environment"),
                                                      experiment.effector);
   }
+  // Before the policy and anything sized by the batch is created: a run too large for this machine is refused
+  // naming the key (the first replicate checks for all).
+  if (!seed) check_memory_need(root, *experiment.environment);
   const int64_t inputs = experiment.environment->observation_size();
   const int64_t outputs = experiment.effector->n_muscles();
   experiment.policy = root.has("policy")

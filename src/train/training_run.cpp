@@ -1,5 +1,7 @@
 #include "motornet/train/training_run.h"
 
+#include "motornet/train/launch_check.h"
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -265,6 +267,20 @@ std::string timestamped_run_directory(const std::string& config_file, const std:
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", std::localtime(&now));
   return (fs::path("runs") / (fs::path(config_file).stem().string() + label + "-" + stamp)).string();
+}
+
+void check_before_launch(const TrainingRunOptions& options, int64_t processes) {
+  const auto [config, directory] = configuration_and_directory(options, /*rank0=*/true);
+  for (const auto& phase : phases_from_config(config)) {
+    const YAML::Node phase_config = phase_configuration(config, phase);
+    const auto experiment = experiment_from_config(ConfigNode(phase_config, ""));
+    const int64_t batch = experiment.training.batch_size();
+    const std::string where = config["phases"] ? fmt::format("phase '{}': training.batch_size", phase.name)
+                                               : "training.batch_size";
+    require(batch % processes == 0, where,
+            fmt::format("{} trials cannot be split evenly across {} processes; use a multiple of {}", batch,
+                        processes, processes));
+  }
 }
 
 TrainingRunResult run_training(const TrainingRunOptions& options) {
