@@ -263,6 +263,35 @@ TEST(DataParallel, SigintOrSigtermToTheLauncherAloneStopsEveryRank) {
   }
 }
 
+// A hung worker under the launcher: the other reports it within the timeout, and the launcher stops the hung one
+// soon after instead of waiting out another timeout.
+TEST(DataParallel, TheLauncherStopsAHungWorkerSoonAfterTheOthersReportIt) {
+  const auto dir = fresh_dir("launcher_hung");
+  auto launcher = start_train(arguments({tutorial(), "--out", dir.string(), "--nproc", "2", "--dist-timeout", "3",
+                                         "--set", "training.n_batches=100000"}),
+                              {}, dir.string() + ".launcher.log");
+  const auto give_up = Clock::now() + std::chrono::seconds(120);
+  while (Clock::now() < give_up && !fs::exists(dir / "checkpoint.pt"))
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Rank 1, found by the RANK its launcher gave it.
+  auto workers = children_of(launcher.pid);
+  ASSERT_EQ(workers.size(), 2u) << launcher.output();
+  auto rank_of = [](pid_t pid) {
+    std::ifstream environ(fmt::format("/proc/{}/environ", pid));
+    for (std::string variable; std::getline(environ, variable, '\0');)
+      if (variable.rfind("RANK=", 0) == 0) return std::stoi(variable.substr(5));
+    return -1;
+  };
+  const pid_t rank1 = rank_of(workers[0]) == 1 ? workers[0] : workers[1];
+  ASSERT_EQ(rank_of(rank1), 1);
+  kill(rank1, SIGSTOP);
+  const auto stopped_at = Clock::now();
+  EXPECT_EQ(launcher.wait_within(60.0), 4) << launcher.output();
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - stopped_at).count(), 25.0) << launcher.output();
+  EXPECT_NE(launcher.output().find("stopping worker rank 1"), std::string::npos) << launcher.output();
+  for (pid_t worker : workers) kill(worker, SIGKILL);
+}
+
 TEST(DataParallel, StartErrorsAreNamed) {
   const auto dir = fresh_dir("errors");
   // A busy port.

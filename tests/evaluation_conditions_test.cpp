@@ -68,56 +68,53 @@ TEST(TrialMeasures, ReachCatchAndPostureTrials) {
   EXPECT_NEAR(measure_trials(episode, trials, 0.1)[0].lateral_deviation, -0.2, 1e-12);
 }
 
-// A channel that pushes the hand to the right (-y, for a reach along +x) means the hand pushes left against it.
-TEST(TrialMeasures, TheLateralPushAgainstAChannelIsSignedLeftPositive) {
-  const int64_t T = 5;
+// One channel probe trial from start to target with the given hand velocities [T+1, 2] and channel forces [T, 2].
+EvaluationResult channel_trial(const torch::Tensor& target, const torch::Tensor& velocity, const torch::Tensor& force) {
   EvaluationResult result;
-  result.episode.fingertip = torch::zeros({1, T + 1, 2}, torch::kFloat64);
-  result.episode.hand_velocity = torch::zeros({1, T + 1, 2}, torch::kFloat64);
-  result.episode.hand_velocity[0][3][0] = 1.0;  // peak speed at state 3, reached by step 2 -> 3
-  auto force = torch::zeros({1, T, 2}, torch::kFloat64);
-  force[0][2][1] = -3.0;
-  result.episode.field_forces["probe"] = force;
+  result.episode.fingertip = torch::zeros({1, velocity.size(0), 2}, torch::kFloat64);
+  result.episode.hand_velocity = velocity.unsqueeze(0);
+  result.episode.field_forces["probe"] = force.unsqueeze(0);
   result.trials.start = torch::zeros({1, 2}, torch::kFloat64);
-  result.trials.target = torch::tensor({{1.0, 0.0}}, torch::kFloat64);
+  result.trials.target = target.unsqueeze(0);
   result.trials.go_cue_step = torch::zeros({1}, torch::kInt64);
   result.trials.catch_trial = torch::zeros({1}, torch::kBool);
   result.trials.fields.push_back(FieldTrials{torch::ones({1}, torch::kFloat64), {}, {}});
   result.field_names = {"probe"};
   result.field_types = {"channel"};
   result.measures = measure_trials(result.episode, result.trials, 0.01);
-  const auto summary = to_json(result);
+  return result;
+}
+
+// A channel that pushes the hand to the right (-y, for a reach along +x) means the hand pushes left against it.
+TEST(TrialMeasures, TheLateralPushAgainstAChannelIsSignedLeftPositive) {
+  const int64_t T = 5;
+  auto velocity = torch::zeros({T + 1, 2}, torch::kFloat64);
+  velocity[3][0] = 1.0;  // peak speed at state 3, reached by step 2 -> 3
+  auto force = torch::zeros({T, 2}, torch::kFloat64);
+  force[2][1] = -3.0;
+  const auto summary = to_json(channel_trial(torch::tensor({1.0, 0.0}, torch::kFloat64), velocity, force));
   EXPECT_DOUBLE_EQ(summary["channels"]["probe"]["mean_lateral_push_N"].get<double>(), 3.0);
   EXPECT_DOUBLE_EQ(summary["channels"]["probe"]["mean_peak_force_N"].get<double>(), 3.0);
   EXPECT_EQ(summary["reach_trials"], 0);  // a channel trial is not a plain reach
 }
 
 // The push per unit speed: a hand pushing left with 7 N s/m times its forward speed at every step (the channel
-// pushes back, to the right) is a slope of 7, whatever the speed profile; the push at peak speed alone is 7 times
-// that speed.
+// pushes back, to the right) is a slope of 7, whatever the speed profile.
 TEST(TrialMeasures, TheChannelPushPerSpeedIsTheSlopeOverTheWholeTrial) {
   const int64_t T = 6;
-  EvaluationResult result;
-  result.episode.fingertip = torch::zeros({1, T + 1, 2}, torch::kFloat64);
   const auto speed = torch::tensor({0.0, 0.2, 0.6, 0.9, 0.5, 0.1, 0.0}, torch::kFloat64);  // along +y
-  result.episode.hand_velocity = torch::stack({torch::zeros({T + 1}, torch::kFloat64), speed}, 1).unsqueeze(0);
+  const auto velocity = torch::stack({torch::zeros({T + 1}, torch::kFloat64), speed}, 1);
   // Reaching along +y, the left normal is -x: the channel pushes along +x with 7 times the speed of its step.
-  auto force = torch::zeros({1, T, 2}, torch::kFloat64);
-  force[0].select(1, 0).copy_(7.0 * speed.narrow(0, 0, T));
-  result.episode.field_forces["probe"] = force;
-  result.trials.start = torch::zeros({1, 2}, torch::kFloat64);
-  result.trials.target = torch::tensor({{0.0, 0.1}}, torch::kFloat64);
-  result.trials.go_cue_step = torch::zeros({1}, torch::kInt64);
-  result.trials.catch_trial = torch::zeros({1}, torch::kBool);
-  result.trials.fields.push_back(FieldTrials{torch::ones({1}, torch::kFloat64), {}, {}});
-  result.field_names = {"probe"};
-  result.field_types = {"channel"};
-  result.measures = measure_trials(result.episode, result.trials, 0.01);
-  const auto summary = to_json(result);
-  EXPECT_NEAR(summary["channels"]["probe"]["mean_push_per_speed_Ns_per_m"].get<double>(), 7.0, 1e-12);
+  auto force = torch::zeros({T, 2}, torch::kFloat64);
+  force.select(1, 0).copy_(7.0 * speed.narrow(0, 0, T));
+  const auto target = torch::tensor({0.0, 0.1}, torch::kFloat64);
+  EXPECT_NEAR(to_json(channel_trial(target, velocity, force))["channels"]["probe"]["mean_push_per_speed_Ns_per_m"]
+                  .get<double>(),
+              7.0, 1e-12);
   // A push to the right (the channel pushing left) is a negative slope.
-  result.episode.field_forces["probe"] = -force;
-  EXPECT_NEAR(to_json(result)["channels"]["probe"]["mean_push_per_speed_Ns_per_m"].get<double>(), -7.0, 1e-12);
+  EXPECT_NEAR(to_json(channel_trial(target, velocity, -force))["channels"]["probe"]["mean_push_per_speed_Ns_per_m"]
+                  .get<double>(),
+              -7.0, 1e-12);
 }
 
 const std::string kExperiment = R"(

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -28,6 +29,9 @@ std::string describe(int status) {
 }
 
 int exit_code(int status) { return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status); }
+
+// s the other workers get to stop after one has reported a failed group (they have seen it too, or are hung).
+constexpr double kGraceAfterGroupFailure = 5.0;
 
 volatile sig_atomic_t forwarded_signal = 0;
 void remember_signal(int signal) { forwarded_signal = signal; }
@@ -133,10 +137,14 @@ int launch_workers(const LaunchOptions& options) {
       if (status != 0 && !failed) {
         failed = true;
         result = exit_code(status);
+        // A worker that reports a failed group (status 4) has already waited out the collective timeout for the
+        // lost rank: the others have had their time, and one that has not stopped by now is hung. Any other
+        // failure leaves the others their whole timeout to notice it.
+        const double grace = result == 4 ? std::min(options.grace, kGraceAfterGroupFailure) : options.grace;
         if (!stopping)  // a worker stopped by a passed-on signal (130, 143) is no failure to report
           std::cerr << fmt::format("motornet: worker rank {} (pid {}) {}; waiting up to {:.0f} s for the other {} "
-                                   "worker(s) to stop\n", rank, pid, describe(status), options.grace, ranks.size());
-        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(options.grace * 1000));
+                                   "worker(s) to stop\n", rank, pid, describe(status), grace, ranks.size());
+        deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(grace * 1000));
       } else if (status != 0) {
         std::cerr << fmt::format("motornet: worker rank {} {}\n", rank, describe(status));
       }

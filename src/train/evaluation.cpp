@@ -36,15 +36,21 @@ double mean_of(const std::vector<double>& values) {
   return sum / values.size();
 }
 
+// Trial b's unit start-to-target direction [2] (float64); undefined for a 3-D body or a trial without a movement.
+torch::Tensor planar_movement_direction(const EvaluationResult& result, const torch::Tensor& forces, int64_t b) {
+  if (forces.size(2) != 2) return {};
+  auto direction = (result.trials.target[b] - result.trials.start[b]).to(torch::kFloat64);
+  const double length = direction.norm().item<double>();
+  if (length < 1e-9) return {};
+  return direction / length;
+}
+
 // The force the hand exerts against a channel, along the left normal of the start-target line (positive: pushing
 // left; the channel pushes back with the opposite force), at the trial's step of peak hand speed: the
 // feed-forward force a network has learned (compensating a clockwise curl field pushes left). 2-D reaches only.
 double lateral_push_at_peak_speed(const EvaluationResult& result, const torch::Tensor& forces, int64_t b) {
-  if (forces.size(2) != 2) return NAN;
-  auto direction = (result.trials.target[b] - result.trials.start[b]).to(torch::kFloat64);
-  const double length = direction.norm().item<double>();
-  if (length < 1e-9) return NAN;
-  direction = direction / length;
+  const auto direction = planar_movement_direction(result, forces, b);
+  if (!direction.defined()) return NAN;
   const int64_t peak = result.episode.hand_velocity[b].norm(2, 1).argmax().item<int64_t>();
   // forces[b][j] acts during step j -> j + 1, the step that produced state j + 1.
   const int64_t step = std::clamp<int64_t>(peak - 1, 0, forces.size(1) - 1);
@@ -60,11 +66,8 @@ double lateral_push_at_peak_speed(const EvaluationResult& result, const torch::T
 // (Smith, Ghazizadeh & Shadmehr 2006). Using every step, it is far less noisy than the push at one instant,
 // which the channel's spring and damper make oscillate. 2-D reaches only.
 double lateral_push_per_speed(const EvaluationResult& result, const torch::Tensor& forces, int64_t b) {
-  if (forces.size(2) != 2) return NAN;
-  auto direction = (result.trials.target[b] - result.trials.start[b]).to(torch::kFloat64);
-  const double length = direction.norm().item<double>();
-  if (length < 1e-9) return NAN;
-  direction = direction / length;
+  const auto direction = planar_movement_direction(result, forces, b);
+  if (!direction.defined()) return NAN;
   const auto left_normal = torch::stack({-direction[1], direction[0]});
   const int64_t steps = forces.size(1);
   // forces[b][j] acts during step j -> j + 1 and follows from state j (its position and velocity).
