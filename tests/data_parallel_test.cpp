@@ -53,19 +53,6 @@ struct Worker {
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
-  // The status within `seconds`, else -1 after killing the process (a launcher that ignored a signal must fail
-  // the test, not hang it).
-  int wait_within(double seconds) const {
-    const auto give_up = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-    int status = 0;
-    while (Clock::now() < give_up) {
-      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-  }
   std::string output() const { return testing::read_text(log.string()); }
 };
 
@@ -178,118 +165,6 @@ TEST(DataParallel, AHungRankStopsTheOthersWithinTheTimeout) {
   EXPECT_NE(rank0.output().find("rank 1 stopped responding"), std::string::npos) << rank0.output();
   kill(rank1.pid, SIGKILL);
   rank1.wait();
-}
-
-// The process ids whose parent is `parent` (from /proc).
-std::vector<pid_t> children_of(pid_t parent) {
-  std::vector<pid_t> children;
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string line;
-    if (!std::getline(stat, line)) continue;
-    // pid (comm) state ppid ...: the command may hold spaces, so read after its closing parenthesis.
-    std::istringstream fields(line.substr(line.rfind(')') + 1));
-    std::string state;
-    pid_t ppid = -1;
-    fields >> state >> ppid;
-    if (ppid == parent) children.push_back(static_cast<pid_t>(std::stoi(name)));
-  }
-  return children;
-}
-
-// Still running (a zombie waiting for its new parent to reap it has stopped running).
-bool running(pid_t pid) {
-  std::ifstream stat(fmt::format("/proc/{}/stat", pid));
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  std::istringstream fields(line.substr(line.rfind(')') + 1));
-  std::string state;
-  fields >> state;
-  return state != "Z" && state != "X";
-}
-
-// A `--nproc 2` launcher with a long run, returned once its two workers have logged a few batches and written a
-// checkpoint, with the workers' pids.
-std::pair<Worker, std::vector<pid_t>> start_launcher(const fs::path& dir) {
-  auto launcher = start_train(arguments({tutorial(), "--out", dir.string(), "--nproc", "2", "--set",
-                                         "training.n_batches=100000"}),
-                              {}, dir.string() + ".launcher.log");
-  const auto give_up = Clock::now() + std::chrono::seconds(120);
-  while (Clock::now() < give_up && !(fs::exists(dir / "checkpoint.pt") && fs::exists(dir / "metrics.csv")))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  return {launcher, children_of(launcher.pid)};
-}
-
-bool all_stopped_within(const std::vector<pid_t>& pids, double seconds) {
-  const auto give_up = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-  while (Clock::now() < give_up) {
-    bool any = false;
-    for (pid_t pid : pids) any = any || running(pid);
-    if (!any) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return false;
-}
-
-TEST(DataParallel, WorkersDieWithAKilledLauncherAndKeepTheirCheckpoint) {
-  const auto dir = fresh_dir("launcher_killed");
-  auto [launcher, workers] = start_launcher(dir);
-  ASSERT_EQ(workers.size(), 2u) << launcher.output();
-  kill(launcher.pid, SIGKILL);
-  EXPECT_EQ(launcher.wait(), 128 + SIGKILL);
-  EXPECT_TRUE(all_stopped_within(workers, 60.0)) << "workers still training after their launcher was killed";
-  for (pid_t worker : workers) kill(worker, SIGKILL);  // none left behind should the test fail
-  // They stopped as on SIGTERM: the checkpoint is whole and resumes.
-  const int batch = read_checkpoint_batch(dir);
-  auto run = train({"--resume", dir.string(), "--set", fmt::format("training.n_batches={}", batch + 2), "--quiet"});
-  EXPECT_EQ(run.status, 0) << run.output;
-}
-
-TEST(DataParallel, SigintOrSigtermToTheLauncherAloneStopsEveryRank) {
-  for (int signal : {SIGINT, SIGTERM}) {
-    const auto dir = fresh_dir(fmt::format("launcher_signal_{}", signal));
-    auto [launcher, workers] = start_launcher(dir);
-    ASSERT_EQ(workers.size(), 2u) << launcher.output();
-    kill(launcher.pid, signal);  // the launcher only, not its process group
-    EXPECT_EQ(launcher.wait_within(60.0), 128 + signal) << launcher.output();
-    EXPECT_TRUE(all_stopped_within(workers, 10.0));
-    for (pid_t worker : workers) kill(worker, SIGKILL);  // none left behind should the test fail
-    EXPECT_EQ(launcher.output().find("waiting up to"), std::string::npos) << launcher.output();
-    const int batch = read_checkpoint_batch(dir);
-    auto run = train({"--resume", dir.string(), "--set", fmt::format("training.n_batches={}", batch + 2), "--quiet"});
-    EXPECT_EQ(run.status, 0) << "signal " << signal << ": " << run.output;
-  }
-}
-
-// A hung worker under the launcher: the other reports it within the timeout, and the launcher stops the hung one
-// soon after instead of waiting out another timeout.
-TEST(DataParallel, TheLauncherStopsAHungWorkerSoonAfterTheOthersReportIt) {
-  const auto dir = fresh_dir("launcher_hung");
-  auto launcher = start_train(arguments({tutorial(), "--out", dir.string(), "--nproc", "2", "--dist-timeout", "3",
-                                         "--set", "training.n_batches=100000"}),
-                              {}, dir.string() + ".launcher.log");
-  const auto give_up = Clock::now() + std::chrono::seconds(120);
-  while (Clock::now() < give_up && !fs::exists(dir / "checkpoint.pt"))
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  // Rank 1, found by the RANK its launcher gave it.
-  auto workers = children_of(launcher.pid);
-  ASSERT_EQ(workers.size(), 2u) << launcher.output();
-  auto rank_of = [](pid_t pid) {
-    std::ifstream environ(fmt::format("/proc/{}/environ", pid));
-    for (std::string variable; std::getline(environ, variable, '\0');)
-      if (variable.rfind("RANK=", 0) == 0) return std::stoi(variable.substr(5));
-    return -1;
-  };
-  const pid_t rank1 = rank_of(workers[0]) == 1 ? workers[0] : workers[1];
-  ASSERT_EQ(rank_of(rank1), 1);
-  kill(rank1, SIGSTOP);
-  const auto stopped_at = Clock::now();
-  EXPECT_EQ(launcher.wait_within(60.0), 4) << launcher.output();
-  EXPECT_LT(std::chrono::duration<double>(Clock::now() - stopped_at).count(), 25.0) << launcher.output();
-  EXPECT_NE(launcher.output().find("stopping worker rank 1"), std::string::npos) << launcher.output();
-  for (pid_t worker : workers) kill(worker, SIGKILL);
 }
 
 TEST(DataParallel, StartErrorsAreNamed) {
