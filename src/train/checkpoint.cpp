@@ -1,10 +1,13 @@
 #include "motornet/train/checkpoint.h"
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "motornet/core/error.h"
+#include "motornet/core/sha256.h"
 #include "motornet/io/atomic_file.h"
+#include "train/checkpoint_archive.h"
 
 namespace motornet {
 
@@ -24,7 +27,33 @@ void write_checkpoint(const std::string& path, const CheckpointParts& parts, Che
   // error (a full disk) would end the process; written from memory, the error is ours to report.
   std::ostringstream bytes;
   archive.save_to(bytes);
-  write_file_atomically(path, [&](std::ostream& out) { out << bytes.str(); });
+  write_file_atomically(path, [&](std::ostream& out) { out << sealed_checkpoint_bytes(bytes.str()); });
+}
+
+namespace {
+const std::string kDigestTag = "\nmotornet-sha256:";
+constexpr size_t kDigestLength = 64;
+}  // namespace
+
+std::string sealed_checkpoint_bytes(const std::string& archive_bytes) {
+  return archive_bytes + kDigestTag + sha256_hex(archive_bytes) + "\n";
+}
+
+void load_checkpoint_archive(const std::string& path, torch::serialize::InputArchive& archive) {
+  std::ifstream in(path, std::ios::binary);
+  require(in.good(), path, "cannot open the checkpoint for reading");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  require(!in.bad(), path, "cannot read the checkpoint");
+  const size_t trailer = kDigestTag.size() + kDigestLength + 1;
+  if (bytes.size() >= trailer && bytes.compare(bytes.size() - trailer, kDigestTag.size(), kDigestTag) == 0) {
+    const std::string recorded = bytes.substr(bytes.size() - kDigestLength - 1, kDigestLength);
+    bytes.resize(bytes.size() - trailer);
+    require(sha256_hex(bytes) == recorded, path,
+            "is damaged: its contents no longer match the SHA-256 recorded when it was written (resume from a "
+            "copy, or start the run again)");
+  }
+  std::istringstream stream(std::move(bytes));
+  archive.load_from(stream);
 }
 
 CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts parts) {
@@ -32,7 +61,7 @@ CheckpointPosition read_checkpoint(const std::string& path, CheckpointParts part
   require(std::filesystem::exists(path), path, "no checkpoint to resume from");
   try {
     torch::serialize::InputArchive archive, policy_archive, optimizer_archive;
-    archive.load_from(path);
+    load_checkpoint_archive(path, archive);
     archive.read("policy", policy_archive);
     archive.read("optimizer", optimizer_archive);
     load_parameters_checked(*parts.policy, policy_archive, path);
@@ -60,7 +89,7 @@ int64_t read_checkpoint_batch(const std::string& path) {
   require(std::filesystem::exists(path), path, "no checkpoint to resume from");
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    load_checkpoint_archive(path, archive);
     torch::Tensor batch;
     archive.read("batch", batch);
     return batch.item<int64_t>();

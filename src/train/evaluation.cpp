@@ -12,6 +12,7 @@
 #include "motornet/io/rollout_file.h"
 #include "motornet/control/rollout.h"
 #include "motornet/body/skeletons/two_dof_arm.h"
+#include "train/checkpoint_archive.h"
 
 namespace motornet {
 
@@ -309,7 +310,7 @@ void load_policy_weights(PolicyImpl& policy, const std::string& checkpoint_file)
   require(fs::exists(checkpoint_file), checkpoint_file, "no checkpoint");
   try {
     torch::serialize::InputArchive archive, policy_archive;
-    archive.load_from(checkpoint_file);
+    load_checkpoint_archive(checkpoint_file, archive);
     archive.read("policy", policy_archive);
     load_parameters_checked(policy, policy_archive, checkpoint_file);
   } catch (const c10::Error& error) {
