@@ -63,29 +63,37 @@ std::map<std::string, torch::Tensor> rollout_datasets(const EpisodeRecord& e) {
           {"hidden", e.hidden},     {"action", e.action},       {"goal", e.goal},     {"observation", e.observation}};
 }
 
-void write_rollout_file(const std::string& filename, const std::map<std::string, torch::Tensor>& datasets,
-                        const RolloutAttributes& attributes) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as InputError, not printed
-  write_via_temporary(filename, [&](const std::string& temporary) {
-    Handle file{H5Fcreate(temporary.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose};
-    check(file.id >= 0, filename, "cannot create the file (is the directory writable?)");
-    // Names with '/' (trials/start, fields/curl/force) are datasets in groups, created on the way.
-    Handle link_options{H5Pcreate(H5P_LINK_CREATE), H5Pclose};
-    H5Pset_create_intermediate_group(link_options.id, 1);
-    for (const auto& [name, tensor] : datasets) {
-      // Counts, steps and flags are stored as integers, everything else as float32.
-      const bool integral = !tensor.is_floating_point();
-      auto values = tensor.detach().to(torch::kCPU, integral ? torch::kInt64 : torch::kFloat32).contiguous();
-      std::vector<hsize_t> dims(values.sizes().begin(), values.sizes().end());
-      Handle space{H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose};
-      Handle dataset{H5Dcreate2(file.id, ("/" + name).c_str(), integral ? H5T_STD_I64LE : H5T_IEEE_F32LE, space.id,
-                                link_options.id, H5P_DEFAULT, H5P_DEFAULT),
-                     H5Dclose};
-      check(dataset.id >= 0, filename, "cannot create dataset /" + name);
-      check(H5Dwrite(dataset.id, integral ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                     values.data_ptr()) >= 0,
-            filename, "cannot write dataset /" + name);
-    }
+namespace {
+
+// The whole file built in memory (HDF5's core driver without a backing store), returned as its bytes: the disk is
+// written by write_file_atomically alone, whose errors (a full disk) are checked and leave the previous file.
+// HDF5 writing to a failing disk itself reports the error but then crashes at exit, closing a file it cannot
+// flush.
+std::string rollout_file_image(const std::string& filename, const std::map<std::string, torch::Tensor>& datasets,
+                               const RolloutAttributes& attributes) {
+  Handle access{H5Pcreate(H5P_FILE_ACCESS), H5Pclose};
+  check(access.id >= 0 && H5Pset_fapl_core(access.id, 1 << 20, /*backing_store=*/0) >= 0, filename,
+        "cannot set up an in-memory file");
+  Handle file{H5Fcreate(filename.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.id), H5Fclose};
+  check(file.id >= 0, filename, "cannot create the file in memory");
+  // Names with '/' (trials/start, fields/curl/force) are datasets in groups, created on the way.
+  Handle link_options{H5Pcreate(H5P_LINK_CREATE), H5Pclose};
+  H5Pset_create_intermediate_group(link_options.id, 1);
+  for (const auto& [name, tensor] : datasets) {
+    // Counts, steps and flags are stored as integers, everything else as float32.
+    const bool integral = !tensor.is_floating_point();
+    auto values = tensor.detach().to(torch::kCPU, integral ? torch::kInt64 : torch::kFloat32).contiguous();
+    std::vector<hsize_t> dims(values.sizes().begin(), values.sizes().end());
+    Handle space{H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose};
+    Handle dataset{H5Dcreate2(file.id, ("/" + name).c_str(), integral ? H5T_STD_I64LE : H5T_IEEE_F32LE, space.id,
+                              link_options.id, H5P_DEFAULT, H5P_DEFAULT),
+                   H5Dclose};
+    check(dataset.id >= 0, filename, "cannot create dataset /" + name);
+    check(H5Dwrite(dataset.id, integral ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                   values.data_ptr()) >= 0,
+          filename, "cannot write dataset /" + name);
+  }
+  {
     Handle root{H5Gopen2(file.id, "/", H5P_DEFAULT), H5Gclose};
     hsize_t one = 1;
     Handle scalar{H5Screate_simple(1, &one, nullptr), H5Sclose};
@@ -94,7 +102,23 @@ void write_rollout_file(const std::string& filename, const std::map<std::string,
     write_string_array(root.id, "muscle_names", attributes.muscle_names, filename);
     write_string_array(root.id, "muscle_state_names", attributes.muscle_state_names, filename);
     write_string_array(root.id, "config", {attributes.config}, filename);
-  });
+  }
+  check(H5Fflush(file.id, H5F_SCOPE_GLOBAL) >= 0, filename, "cannot finish the file in memory");
+  const ssize_t size = H5Fget_file_image(file.id, nullptr, 0);
+  check(size > 0, filename, "cannot take the file's image");
+  std::string image(static_cast<size_t>(size), '\0');
+  check(H5Fget_file_image(file.id, image.data(), static_cast<size_t>(size)) == size, filename,
+        "cannot take the file's image");
+  return image;
+}
+
+}  // namespace
+
+void write_rollout_file(const std::string& filename, const std::map<std::string, torch::Tensor>& datasets,
+                        const RolloutAttributes& attributes) {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors are reported as InputError, not printed
+  const std::string image = rollout_file_image(filename, datasets, attributes);
+  write_file_atomically(filename, [&](std::ostream& out) { out.write(image.data(), static_cast<std::streamsize>(image.size())); });
 }
 
 RolloutFile read_rollout_file(const std::string& filename) {

@@ -50,5 +50,21 @@ TEST(DiskFull, AFailedFigureWriteKeepsThePreviousFigure) {
     EXPECT_NE(entry.path().extension(), ".tmp") << entry.path();
 }
 
+// rollout.h5 is built in memory and written like every other file: HDF5 writing to a full disk itself would report
+// the error and then crash at exit (a segmentation fault closing the file it could not flush).
+TEST(DiskFull, AFailedRolloutWriteKeepsThePreviousFile) {
+  auto dir = fresh_dir("disk_full_rollout");
+  ASSERT_EQ(train(tutorial() + " --out " + dir.string() + kQuick).status, 0);
+  const auto before = testing::read_text((dir / "eval" / "rollout.h5").string());
+  ASSERT_GT(before.size(), 40u * 1024u);
+  const auto run = testing::run_command(
+      fmt::format("sh -c \"trap '' XFSZ; ulimit -f 40; {} {}\"", MOTORNET_EVAL_PATH, dir.string()));
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("rollout.h5: could not write the file"), std::string::npos) << run.output;
+  EXPECT_EQ(testing::read_text((dir / "eval" / "rollout.h5").string()), before);
+  for (const auto& entry : fs::recursive_directory_iterator(dir))
+    EXPECT_NE(entry.path().extension(), ".tmp") << entry.path();
+}
+
 }  // namespace
 }  // namespace motornet::faults
