@@ -45,21 +45,12 @@ const std::vector<std::string> kQuick = {
 
 // A worker started as another launcher would: with RANK, WORLD_SIZE, MASTER_* in its environment, its output
 // in `log`.
-struct Worker {
-  pid_t pid = -1;
-  fs::path log;
-  int wait() const {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string output() const { return testing::read_text(log.string()); }
-};
+using Worker = testing::Worker;
 
 Worker start_train(const std::vector<std::string>& arguments, const std::vector<std::pair<std::string, std::string>>& environment,
                    const fs::path& log) {
   fs::remove(log);  // spawn_process appends
-  return Worker{spawn_process(MOTORNET_TRAIN_PATH, arguments, environment, log.string()), log};
+  return Worker{spawn_process(MOTORNET_TRAIN_PATH, arguments, environment, log.string()), log.string()};
 }
 
 std::vector<std::pair<std::string, std::string>> rank_environment(int rank, int world, int port) {

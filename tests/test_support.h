@@ -5,14 +5,17 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <signal.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace motornet::testing {
 
@@ -39,6 +42,32 @@ inline std::string read_text(const std::string& path) {
   buffer << in.rdbuf();
   return buffer.str();
 }
+
+// A process started in the background (by spawn_process) with its output in `log`.
+struct Worker {
+  pid_t pid = -1;
+  std::string log;
+  // Its exit status (128 + the signal that killed it).
+  int wait() const {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  // The status within `seconds`, else -1 after killing the process (a process that ignored a signal must fail
+  // the test, not hang it).
+  int wait_within(double seconds) const {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+    int status = 0;
+    while (std::chrono::steady_clock::now() < give_up) {
+      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+  }
+  std::string output() const { return read_text(log); }
+};
 
 // Nested JSON arrays of numbers → a float64 tensor of the same shape.
 inline torch::Tensor json_to_tensor(const nlohmann::json& value) {

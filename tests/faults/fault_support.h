@@ -45,34 +45,11 @@ inline testing::CommandResult train(const std::string& arguments) {
   return testing::run_command(std::string(MOTORNET_TRAIN_PATH) + " " + arguments);
 }
 
-// A process started in the background with its output in `log`.
-struct Worker {
-  pid_t pid = -1;
-  fs::path log;
-  int wait() const {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  // The status within `seconds`, else -1 after killing the process (a launcher that ignored a signal must fail
-  // the test, not hang it).
-  int wait_within(double seconds) const {
-    const auto give_up = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
-    int status = 0;
-    while (Clock::now() < give_up) {
-      if (waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-  }
-  std::string output() const { return testing::read_text(log.string()); }
-};
+using Worker = testing::Worker;
 
 inline Worker start_train(const std::vector<std::string>& arguments, const fs::path& log) {
   fs::remove(log);  // spawn_process appends
-  return Worker{spawn_process(MOTORNET_TRAIN_PATH, arguments, {}, log.string()), log};
+  return Worker{spawn_process(MOTORNET_TRAIN_PATH, arguments, {}, log.string()), log.string()};
 }
 
 inline int read_checkpoint_batch(const fs::path& run) {
