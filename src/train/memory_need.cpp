@@ -19,17 +19,24 @@ namespace {
 
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
+// A block of the configuration, or an empty one (every value its default) when absent.
+ConfigNode block_or_empty(const ConfigNode& root, const std::string& key) {
+  return root.has(key) ? root.at(key) : ConfigNode(YAML::Node(YAML::NodeType::Map), key);
+}
+
+// The policy's type, as policy_from_config reads it.
+std::string policy_type(const ConfigNode& block) { return block.is_map() ? block.get_string("type", "GRU") : "GRU"; }
+
 // The policy's size from its block: parameters, and the activations one step keeps per trial.
 struct PolicySize {
   double parameters = 0.0;
   double activations_per_step = 0.0;
-  std::string size_key;  // the key that sets its size
 };
 
 PolicySize policy_size(const ConfigNode& root, int64_t inputs, int64_t outputs) {
-  const ConfigNode block = root.has("policy") ? root.at("policy") : ConfigNode(YAML::Node(YAML::NodeType::Map), "policy");
+  const ConfigNode block = block_or_empty(root, "policy");
   PolicySize size;
-  const std::string type = block.is_map() ? block.get_string("type", "GRU") : "GRU";
+  const std::string type = policy_type(block);
   if (type == "MLP") {
     std::vector<double> widths;
     if (auto node = block.child("hidden_sizes")) {
@@ -44,7 +51,6 @@ PolicySize policy_size(const ConfigNode& root, int64_t inputs, int64_t outputs) 
       previous = width;
     }
     size.parameters += static_cast<double>(outputs) * (previous + 1.0);
-    size.size_key = "policy.hidden_sizes";
     return size;
   }
   const RecurrentPolicyOptions defaults(inputs, outputs);
@@ -60,7 +66,6 @@ PolicySize policy_size(const ConfigNode& root, int64_t inputs, int64_t outputs) 
   size.parameters += static_cast<double>(outputs) * (units + 1.0);
   // Per step and layer: the gates' activations and the new state (an LSTM's cell too).
   size.activations_per_step = layers * units * (gates + (type == "LSTM" ? 2.0 : 1.0));
-  size.size_key = "policy.hidden_size";
   return size;
 }
 
@@ -72,8 +77,7 @@ MemoryNeed estimate_memory_need(const ConfigNode& root, const EnvironmentImpl& e
   const auto& effector = *environment.effector();
   const double itemsize = static_cast<double>(effector.tensor_options().dtype().itemsize());
   const auto policy = policy_size(root, environment.observation_size(), effector.n_muscles());
-  const ConfigNode training = root.has("training") ? root.at("training")
-                                                   : ConfigNode(YAML::Node(YAML::NodeType::Map), "training");
+  const ConfigNode training = block_or_empty(root, "training");
   const TrainingOptions defaults;
   const double batch = static_cast<double>(training.get_int("batch_size", defaults.batch_size()));
   const double validation_batch =
@@ -116,17 +120,14 @@ void check_memory_need(const ConfigNode& root, const EnvironmentImpl& environmen
   if (available_bytes <= 0.0) return;
   const auto need = estimate_memory_need(root, environment);
   if (need.total() <= available_bytes) return;
-  const ConfigNode training = root.has("training") ? root.at("training")
-                                                   : ConfigNode(YAML::Node(YAML::NodeType::Map), "training");
-  const int64_t replicates = training.get_int("replicates", TrainingOptions().replicates());
+  const int64_t replicates = block_or_empty(root, "training").get_int("replicates", TrainingOptions().replicates());
   // Name the part that needs the most; replicates multiply every part, so they are named when one network
   // alone would fit.
   std::string key;
   if (replicates > 1 && need.total() / static_cast<double>(replicates) <= available_bytes) {
     key = "training.replicates";
   } else if (need.parameter_bytes >= std::max(need.training_bytes, need.validation_bytes)) {
-    const ConfigNode block = root.has("policy") ? root.at("policy") : ConfigNode(YAML::Node(YAML::NodeType::Map), "policy");
-    key = block.is_map() && block.get_string("type", "GRU") == "MLP" ? "policy.hidden_sizes" : "policy.hidden_size";
+    key = policy_type(block_or_empty(root, "policy")) == "MLP" ? "policy.hidden_sizes" : "policy.hidden_size";
   } else if (need.training_bytes >= need.validation_bytes) {
     key = "training.batch_size";
   } else {
