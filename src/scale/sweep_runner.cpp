@@ -52,11 +52,13 @@ void refuse_another_sweep(const YAML::Node& record, const fs::path& directory) {
   } catch (const YAML::Exception& error) {
     throw InputError(file.string(), "is not readable YAML (" + error.msg + "); give the sweep another directory");
   }
+  // Each recorded entry, with how the message names it.
+  const std::vector<std::pair<const char*, const char*>> entries = {
+      {"config", "config"}, {"config_sha256", "configuration contents"}, {"set", "--set overrides"}, {"grid", "grid"}};
   std::vector<std::string> changed;
-  for (const char* key : {"config", "config_sha256", "set", "grid"}) {
+  for (const auto& [key, description] : entries) {
     const bool had = previous.IsMap() && previous[key], has = static_cast<bool>(record[key]);
-    if (had != has || (has && yaml_text(previous[key]) != yaml_text(record[key])))
-      changed.push_back(std::string(key) == "config_sha256" ? "configuration contents" : key == std::string("set") ? "--set overrides" : key);
+    if (had != has || (has && yaml_text(previous[key]) != yaml_text(record[key]))) changed.push_back(description);
   }
   if (!changed.empty())
     throw InputError(directory.string(),

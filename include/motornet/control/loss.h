@@ -70,7 +70,6 @@ class StepLoss : public Loss {
       : name_(std::move(name)), function_(std::move(function)), window_(std::move(window)) {}
   std::string type_name() const override { return name_; }
   torch::Tensor compute(const EpisodeRecord& episode) const override;
-  const LossWindow& window() const { return window_; }
 
  private:
   std::string name_;

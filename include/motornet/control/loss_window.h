@@ -34,7 +34,7 @@ struct LossWindow {
   std::optional<WindowEdge> until;  // steps strictly before a cue, or at or before a time
 
   bool bounded() const { return from.has_value() || until.has_value(); }
-  std::string describe() const;  // "from go_cue", "0.2 s to 0.8 s"
+  std::string describe() const;  // "from go_cue", "from 0.2 s until 0.8 s"
 
   // [B, n] (the dtype of `like`): 1 where step first_step + i of trial b counts, else 0.
   torch::Tensor mask(const EpisodeRecord& episode, int64_t first_step, int64_t n, const torch::Tensor& like) const;
