@@ -28,12 +28,21 @@ struct MusclePath {
                                       const std::array<T, D>& joint_velocity) {
     std::array<T, S> delta;
     std::array<std::array<J, D>, S> delta_jacobian;
-    T squared_length = 0.0;
     for (size_t s = 0; s < S; ++s) {
       delta[s] = end.position[s] - start.position[s];
       for (size_t d = 0; d < D; ++d) delta_jacobian[s][d] = end.jacobian[s][d] - start.jacobian[s][d];
-      squared_length = squared_length + delta[s] * delta[s];
     }
+    return segment_of(delta, delta_jacobian, joint_velocity);
+  }
+
+  // The same from the segment's difference vector d and its Jacobian dJ (a skeleton whose points are affine in
+  // the joint state has both ready: path_kernel.h).
+  template <class T, size_t S, size_t D, class J>
+  static std::array<T, 2 + D> segment_of(const std::array<T, S>& delta,
+                                         const std::array<std::array<J, D>, S>& delta_jacobian,
+                                         const std::array<T, D>& joint_velocity) {
+    T squared_length = 0.0;
+    for (size_t s = 0; s < S; ++s) squared_length = squared_length + delta[s] * delta[s];
     const T length = sqrt(squared_length);
     const T inverse_length = 1.0 / length;  // one division for the 1 + D quotients below (it is the hot path)
     std::array<T, 2 + D> geometry;

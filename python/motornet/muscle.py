@@ -1,0 +1,160 @@
+"""Muscle models (``motornet.muscle``), as in MotorNet 0.2.
+
+A muscle object names a model of the C++ engine and holds the model-wide parameters given to its constructor.
+The per-muscle parameters (``max_isometric_force``, ``tendon_length``, ...) come with each
+:meth:`motornet.effector.Effector.add_muscle` call, as in the reference. Once an effector is built the muscle's
+buffers (``max_iso_force``, ``l0_ce``, ``l0_se``, ``l0_pe``, ``vmax``; shape ``(1, 1, n_muscles)``) are read from the
+engine, and the model's equations run in C++ (fused, one autograd node per step).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+class Muscle:
+    """Base class of the muscle models.
+
+    Args:
+      min_activation, tau_activation, tau_deactivation: activation dynamics (Thelen 2003), as in the reference.
+      **kwargs: further model-wide parameters of the model (each muscle may override them in ``add_muscle``).
+    """
+
+    #: The C++ engine's model name (``motornet-train``'s ``effector.muscle.type``).
+    engine_type: str = ""
+    #: Per-muscle parameters ``add_muscle`` expects, with the defaults of those that have one.
+    to_build_dict_default: dict = {}
+    _required_build_keys: tuple = ("max_isometric_force",)
+
+    def __init__(self, min_activation: float | None = None, tau_activation: float | None = None,
+                 tau_deactivation: float | None = None, **kwargs):
+        if not self.engine_type:
+            raise TypeError(
+                f"{type(self).__name__}: a muscle model needs engine_type, the C++ model it runs "
+                f"(one of {', '.join(_engine().muscle_types())}); custom Python muscle equations are not "
+                "supported yet")
+        given = {"min_activation": min_activation, "tau_activation": tau_activation,
+                 "tau_deactivation": tau_deactivation, **kwargs}
+        self.shared_parameters = {k: _number(k, v) for k, v in given.items() if v is not None}
+        self.__name__ = type(self).__name__
+        self.state_name: list[str] = []
+        self.input_dim = 1
+        self.output_dim = 1
+        self.dt = None
+        self.n_muscles = None
+        self.built = False
+        self._effector = None  # the C++ effector this muscle was built into
+
+    @property
+    def state_dim(self) -> int:
+        return len(self.state_name)
+
+    @property
+    def to_build_dict(self) -> dict:
+        keys = list(self._required_build_keys) + [k for k in self.to_build_dict_default
+                                                  if k not in self._required_build_keys]
+        return {k: [] for k in keys}
+
+    def _bind(self, engine_effector) -> None:
+        """Called by the effector once it is built: buffers and names now come from the engine."""
+        self._effector = engine_effector
+        self.state_name = list(engine_effector.muscle_state_names)
+        self.n_muscles = engine_effector.n_muscles
+        self.dt = engine_effector.timestep / engine_effector.n_ministeps
+        self.built = True
+
+    def _parameter(self, name: str) -> torch.Tensor:
+        if self._effector is None:
+            raise AttributeError(f"{self.__name__}.{name}: the muscle is not built yet (add it to an effector)")
+        return self._effector.muscle_parameter(name).reshape(1, 1, -1)
+
+    # The reference's buffers, shaped (1, 1, n_muscles).
+    @property
+    def max_iso_force(self) -> torch.Tensor:
+        return self._parameter("max_isometric_force")
+
+    @property
+    def l0_ce(self) -> torch.Tensor:
+        """Normalising muscle length of proprioception (the optimal fibre length for Hill models)."""
+        if self._effector is None:
+            raise AttributeError(f"{self.__name__}.l0_ce: the muscle is not built yet (add it to an effector)")
+        return self._effector.proprioception_scales()[0].reshape(1, 1, -1)
+
+    @property
+    def vmax(self) -> torch.Tensor:
+        """Normalising muscle velocity of proprioception."""
+        if self._effector is None:
+            raise AttributeError(f"{self.__name__}.vmax: the muscle is not built yet (add it to an effector)")
+        return self._effector.proprioception_scales()[1].reshape(1, 1, -1)
+
+    @property
+    def l0_se(self) -> torch.Tensor:
+        return self._parameter("tendon_length")
+
+    @property
+    def min_activation(self) -> torch.Tensor:
+        return self._parameter("min_activation")
+
+    @property
+    def tau_activation(self) -> torch.Tensor:
+        return self._parameter("tau_activation")
+
+    @property
+    def tau_deactivation(self) -> torch.Tensor:
+        return self._parameter("tau_deactivation")
+
+    def clip_activation(self, a: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(a, self.min_activation.reshape(-1) if self.built else 0.0, 1.0)
+
+    def get_save_config(self) -> dict:
+        return {"name": self.__name__, "engine_type": self.engine_type, **self.shared_parameters}
+
+
+class ReluMuscle(Muscle):
+    """Force = max_isometric_force x activation (SPEC §5.1)."""
+    engine_type = "ReluMuscle"
+
+
+class RigidTendonHillMuscle(Muscle):
+    """Hill-type muscle with a rigid tendon (Kistemaker et al. 2006 curves; SPEC §5.2)."""
+    engine_type = "RigidTendonHillMuscle"
+    _required_build_keys = ("max_isometric_force", "tendon_length", "optimal_muscle_length")
+    to_build_dict_default = {"normalized_slack_muscle_length": 1.4}
+
+
+class RigidTendonHillMuscleThelen(Muscle):
+    """Hill-type muscle with a rigid tendon and Thelen (2003) curves (SPEC §5.3)."""
+    engine_type = "RigidTendonHillMuscleThelen"
+    _required_build_keys = ("max_isometric_force", "tendon_length", "optimal_muscle_length")
+    to_build_dict_default = {"normalized_slack_muscle_length": 1.0}
+
+
+class MujocoHillMuscle(Muscle):
+    """MuJoCo's Hill muscle curves (``mju_muscleGain``/``mju_muscleBias``; SPEC §5.4)."""
+    engine_type = "MujocoHillMuscle"
+    _required_build_keys = ("max_isometric_force", "tendon_length", "optimal_muscle_length")
+    to_build_dict_default = {"normalized_slack_muscle_length": 1.3, "lmin": 0.5, "lmax": 1.6, "vmax": 1.5,
+                             "fvmax": 1.2}
+
+    def __init__(self, min_activation: float | None = None, passive_forces: float | None = None,
+                 tau_activation: float | None = None, tau_deactivation: float | None = None, **kwargs):
+        super().__init__(min_activation=min_activation, tau_activation=tau_activation,
+                         tau_deactivation=tau_deactivation, passive_forces=passive_forces, **kwargs)
+
+
+class CompliantTendonHillMuscle(Muscle):
+    """Hill-type muscle with a compliant tendon (SPEC §5.5; integrate it with RK4 and a small timestep)."""
+    engine_type = "CompliantTendonHillMuscle"
+    _required_build_keys = ("max_isometric_force", "tendon_length", "optimal_muscle_length")
+    to_build_dict_default = {"normalized_slack_muscle_length": 1.4}
+
+
+def _number(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"muscle parameter {name} must be a number, got {type(value).__name__}")
+    return float(value)
+
+
+def _engine():
+    from . import _engine as engine
+    return engine
