@@ -5,6 +5,10 @@
 // For each: milliseconds per batch (median, min, max over --batches after --warmup), throughput, peak memory.
 // usage: motornet-bench [--workload W1|W2|W3|all] [--threads N] [--batches N] [--warmup N] [--json]
 //        [--kernels fused|op-by-op] [--replicates K] [--profile TRACE.json]
+//        motornet-bench --config EXPERIMENT.yaml [--set key.path=value ...] [--replicates K] [...]
+// --config times the training batches of any experiment file as motornet-train would run them (its effector,
+// task, fields, delays, noise, policy, losses, optimizer and batch size; training.replicates or --replicates K),
+// in memory: no validation, checkpoints or files. A lab can time its own experiment before a long run.
 // --profile records every LibTorch op and autograd node of the run (LibTorch's legacy profiler) as a Chrome
 // trace (chrome://tracing, or aggregate it by name): what the remaining per-op overhead is spent on.
 // --replicates K trains K replicate networks at once in W1/W2 (a batch is then one step of all K).
@@ -26,6 +30,7 @@
 
 #include "motornet/motornet.h"
 #include "motornet/core/threads.h"
+#include "motornet/train/experiment.h"
 
 using namespace motornet;
 using Clock = std::chrono::steady_clock;
@@ -57,6 +62,20 @@ std::string allocator_in_use() {
   return "system";
 }
 
+// Runs the trainer and times each batch after the first `warmup` ones.
+Timing timed_batches(Trainer& trainer, int64_t warmup) {
+  Timing timing;
+  auto last = Clock::now();
+  trainer.on_batch = [&](const BatchMetrics& metrics) {
+    if (metrics.replicate != 0) return;  // once per batch
+    auto now = Clock::now();
+    if (metrics.batch > warmup) timing.ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+    last = now;
+  };
+  trainer.train();
+  return timing;
+}
+
 Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t warmup, int64_t batches,
                       int64_t replicates, const std::string& kernels) {
   torch::manual_seed(0);
@@ -70,16 +89,23 @@ Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t 
   CompositeLoss losses({WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}});
   Trainer trainer(environment, policies, losses, OptimizerOptions().lr(1e-3),
                   TrainingOptions().batch_size(batch).n_batches(warmup + batches).gradient_clip(1.0).validation_every(0).quiet(true));
-  Timing timing;
-  auto last = Clock::now();
-  trainer.on_batch = [&](const BatchMetrics& metrics) {
-    if (metrics.replicate != 0) return;  // once per batch
-    auto now = Clock::now();
-    if (metrics.batch > warmup) timing.ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
-    last = now;
-  };
-  trainer.train();
-  return timing;
+  return timed_batches(trainer, warmup);
+}
+
+// The training batches of an experiment file (the first phase's settings when it has phases).
+Timing config_workload(const std::string& file, const std::vector<std::string>& overrides, int64_t replicates,
+                       int64_t warmup, int64_t batches, int64_t& rows, int64_t& steps, int64_t& trained_replicates) {
+  YAML::Node config = YAML::Clone(ConfigNode::load_file(file).yaml());
+  for (const auto& assignment : overrides) apply_override(config, assignment);
+  if (replicates > 1) apply_override(config, fmt::format("training.replicates={}", replicates), "--replicates");
+  auto experiment = experiment_from_config(ConfigNode(config, ""));
+  auto training = experiment.training;
+  training.n_batches(warmup + batches).validation_every(0).checkpoint_every(0).snapshot_every(0).quiet(true);
+  rows = training.batch_size();
+  steps = experiment.environment->n_steps();
+  trained_replicates = static_cast<int64_t>(experiment.replicates.size());
+  Trainer trainer(experiment.environment, experiment.replicates, experiment.losses, experiment.optimizer, training);
+  return timed_batches(trainer, warmup);
 }
 
 Timing simulate_workload(const EffectorOptions& options, int64_t warmup, int64_t batches) {
@@ -114,11 +140,18 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "LibTorch intra-op threads")->check(CLI::Range(1, 256));
   app.add_option("--batches", batches, "timed batches (at least 20 for the figures in BENCHMARKS.md)")->check(CLI::Range(1, 100000));
   app.add_option("--warmup", warmup, "untimed batches first")->check(CLI::Range(0, 100000));
-  app.add_option("--kernels", kernels, "fused (default) or op-by-op effector and policy steps")->check(CLI::IsMember({"fused", "op-by-op"}));
+  auto* kernels_option = app.add_option("--kernels", kernels, "fused (default) or op-by-op effector and policy steps")
+                             ->check(CLI::IsMember({"fused", "op-by-op"}));
   app.add_flag("--json", json, "print one JSON object per workload");
   std::string profile;
   app.add_option("--profile", profile, "write a Chrome trace of every op to this file (slows the run)");
-  app.add_option("--replicates", replicates, "replicate networks trained at once in W1 and W2")->check(CLI::Range(1, 1024));
+  app.add_option("--replicates", replicates, "replicate networks trained at once in W1 and W2 (or --config)")->check(CLI::Range(1, 1024));
+  std::string config_file;
+  std::vector<std::string> overrides;
+  auto* config_option = app.add_option("--config", config_file, "time this experiment file's training batches instead");
+  app.add_option("--set", overrides, "with --config: override a configuration value, key.path=value (repeatable)")
+      ->needs(config_option);
+  config_option->excludes(kernels_option);  // an experiment says its kernels: --set effector.kernels=op-by-op
   CLI11_PARSE(app, argc, argv);
   motornet::set_num_threads(threads);
   const auto options = EffectorOptions().kernels(kernels);
@@ -134,10 +167,20 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> selected = workload == "all" ? std::vector<std::string>{"W1", "W2", "W3"}
                                                         : std::vector<std::string>{workload};
+  if (!config_file.empty()) selected = {config_file};
   for (const auto& name : selected) {
     Timing timing;
-    int64_t rows = 0;
-    if (name == "W1") {
+    int64_t rows = 0, steps = 100;  // steps per episode
+    if (!config_file.empty()) {
+      try {
+        int64_t trained_replicates = 1;  // --replicates, or the file's training.replicates
+        timing = config_workload(config_file, overrides, replicates, warmup, batches, rows, steps, trained_replicates);
+        replicates = trained_replicates;
+      } catch (const InputError& e) {  // a bad experiment file or --set: exit 2 naming the key, as the apps do
+        std::cerr << "motornet-bench: error: " << e.what() << "\n";
+        return 2;
+      }
+    } else if (name == "W1") {
       timing = train_workload(make_relu_point_mass24(nullptr, options), 32, 32, warmup, batches, replicates, kernels);
       rows = 32;
     } else if (name == "W2") {
@@ -148,13 +191,14 @@ int main(int argc, char** argv) {
       timing = simulate_workload(options, warmup, batches);
       rows = 1024;
     }
-    const double steps_per_second = 100.0 * rows / (timing.median() / 1000.0);
+    const double steps_per_second = static_cast<double>(steps * rows) / (timing.median() / 1000.0);
     if (json) {
       std::cout << nlohmann::json{{"workload", name},          {"ms_per_batch_median", timing.median()},
                                   {"ms_per_batch_min", timing.min()}, {"ms_per_batch_max", timing.max()},
                                   {"batches", timing.ms.size()}, {"threads", threads},
                                   {"kernels", kernels},        {"steps_x_batch_per_second", steps_per_second},
                                   {"replicates", name == "W3" ? 1 : replicates},
+                                  {"ms_per_network_batch", timing.median() / (name == "W3" ? 1 : replicates)},
                                   {"peak_memory_mb", peak_memory_mb()}, {"allocator", allocator_in_use()}}
                        .dump()
                 << "\n";

@@ -18,6 +18,7 @@
 
 #include "body/fused/effector_step.h"
 #include "body/fused/senses.h"
+#include "control/policies/gru_policy_step.h"
 #include "motornet/body/effector.h"
 #include "motornet/body/effector_config.h"
 #include "motornet/body/registry.h"
@@ -116,6 +117,11 @@ void bind_effector(py::module_& m) {
       .def("geometry", [](const EffectorImpl& e, const torch::Tensor& joint) { return e.geometry()->forward(joint); })
       .def("initial_muscle_state",
            [](const EffectorImpl& e, const torch::Tensor& geometry) { return e.muscle()->initial_state(geometry); })
+      .def("muscle_ode", [](const EffectorImpl& e, const torch::Tensor& excitation,
+                            const torch::Tensor& muscle_state) { return e.muscle()->ode(excitation, muscle_state); })
+      .def("muscle_integrate",
+           [](const EffectorImpl& e, double h, const torch::Tensor& derivative, const torch::Tensor& muscle_state,
+              const torch::Tensor& geometry) { return e.muscle()->integrate(h, derivative, muscle_state, geometry); })
       .def("muscle_parameter", [](const EffectorImpl& e, const std::string& name) { return e.muscle()->parameter(name); })
       .def("proprioception_scales", [](const EffectorImpl& e) { return proprioception_scales(e); })
       .def("position_bounds",
@@ -209,6 +215,23 @@ void bind_task_environment(py::module_& m) {
       .def_property_readonly("timestep", &EnvironmentImpl::timestep);
 }
 
+// PolicyGRU's step as one autograd node: the GRU cell and the sigmoid readout (values and gradients those of
+// torch.gru_cell + sigmoid(addmm)), with the weight gradients of an episode summed before they reach the
+// weights (control/policies/gru_policy_step.h). None when the fused step does not apply (dtype, shapes).
+void bind_policy_step(py::module_& m) {
+  py::class_<GruPolicyStepper, std::shared_ptr<GruPolicyStepper>>(m, "GruPolicyStepper")
+      .def(py::init<>())
+      .def("step",
+           [](GruPolicyStepper& stepper, const torch::Tensor& observation, const torch::Tensor& hidden,
+              const torch::Tensor& w_ih, const torch::Tensor& w_hh, const torch::Tensor& b_ih,
+              const torch::Tensor& b_hh, const torch::Tensor& w_out, const torch::Tensor& b_out) -> py::object {
+             const GruPolicyWeights weights{w_ih, w_hh, b_ih, b_hh, w_out, b_out};
+             if (!GruPolicyStepper::applies(observation, hidden, weights)) return py::none();
+             auto [action, next_hidden] = stepper.step(observation, hidden, torch::Tensor(), weights);
+             return py::make_tuple(action, next_hidden);
+           });
+}
+
 // motornet.train: one whole training run as motornet-train does it; returns the run directory. The GIL is
 // released for the run's minutes.
 void bind_runs(py::module_& m) {
@@ -249,5 +272,6 @@ PYBIND11_MODULE(_engine, m) {
   m.def("preset_names", &motornet::preset_names);
   mp::bind_effector(m);
   mp::bind_task_environment(m);
+  mp::bind_policy_step(m);
   mp::bind_runs(m);
 }

@@ -265,8 +265,10 @@ class Effector(torch.nn.Module):
         return x
 
     def _set_states(self, joint, cartesian, muscle, geometry) -> None:
-        self.states = {"joint": joint, "cartesian": cartesian, "muscle": muscle, "geometry": geometry,
-                       "fingertip": cartesian[:, :self.space_dim]}
+        # a new dict (an episode's info dicts keep theirs), written past torch.nn.Module.__setattr__ (it costs
+        # microseconds per step)
+        self.__dict__["states"] = {"joint": joint, "cartesian": cartesian, "muscle": muscle, "geometry": geometry,
+                                   "fingertip": cartesian[:, :self.space_dim]}
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> None:
         """Sets consistent initial states. ``options``: ``batch_size`` (default 1) and ``joint_state`` (positions,

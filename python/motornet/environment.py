@@ -72,6 +72,7 @@ class Environment(Env, torch.nn.Module):
             raise ValueError("the effector has no muscles: add them before building the environment")
         self.__name__ = name
         self.effector = effector
+        self.__dict__["_effector"] = effector  # the same, read without torch.nn.Module's attribute lookup
         self.dt = effector.dt
         self.differentiable = bool(differentiable)
         if max_ep_duration <= 0:
@@ -186,7 +187,8 @@ class Environment(Env, torch.nn.Module):
     def _start_episode(self, batch_size: int, deterministic: bool):
         """The rest of a reset once the goal and effector are set: buffers, first observation, info."""
         self.elapsed = 0.
-        self._deterministic = deterministic
+        self.__dict__["_deterministic"] = deterministic
+        self._plan_episode()
         engine = self.effector.engine
         self._scales = engine.proprioception_scales()
         self._length_row = list(engine.muscle_state_names).index("muscle length")
@@ -206,27 +208,32 @@ class Environment(Env, torch.nn.Module):
         info)``; ``reward`` is ``None`` when differentiable, else zeros (batch, 1)."""
         if self.elapsed is None:
             raise RuntimeError(f"{self.__name__}.step before reset")
-        self.elapsed += self.dt
-        episode_deterministic = self._deterministic
+        # Plain attribute writes: torch.nn.Module.__setattr__ checks for parameters and submodules, which cost a
+        # few microseconds per write at every step.
+        fields = self.__dict__
+        fields["elapsed"] = self.elapsed + self.dt
+        effector = fields["_effector"]
+        episode_deterministic = fields["_deterministic"]
         deterministic = deterministic or episode_deterministic
-        self._deterministic = deterministic  # apply_noise reads it: this step's senses too
-        try:
-            action = self.effector._as_tensor(action, "action")
-            noisy_action = action if deterministic else self.apply_noise(action, self.action_noise)
-            obs = None
-            if self._senses_are_builtin() and kwargs.get("joint_load") is None:
-                obs = self._fused_step(noisy_action, kwargs.get("endpoint_load"), deterministic)
-            if obs is None:
-                self.effector.step(noisy_action, **kwargs)
+        action = effector._as_tensor(action, "action")
+        obs = None
+        if self._builtin_senses and kwargs.get("joint_load") is None:
+            noisy_action = action if deterministic or not self._noisy_action else \
+                self.apply_noise(action, self.action_noise)
+            obs = self._fused_step(effector, noisy_action, kwargs.get("endpoint_load"), deterministic)
+        if obs is None:
+            fields["_deterministic"] = deterministic  # apply_noise reads it: this step's senses too
+            try:
+                noisy_action = action if deterministic else self.apply_noise(action, self.action_noise)
+                effector.step(noisy_action, **kwargs)
                 obs = self.get_obs(action=noisy_action, deterministic=deterministic)
-        finally:
-            self._deterministic = episode_deterministic
+            finally:
+                fields["_deterministic"] = episode_deterministic
         reward = None if self.differentiable else np.zeros((action.shape[0], 1))
-        truncated = False
         terminated = bool(self.elapsed >= self.max_ep_duration - 1e-9 * self.dt)
         info = {"states": self._maybe_detach_states(), "action": action, "noisy action": noisy_action,
                 "goal": self.goal if self.differentiable else self.detach(self.goal)}
-        return obs, reward, terminated, truncated, info
+        return obs, reward, terminated, False, info
 
     # -- the fused path -----------------------------------------------------------------------------------------
     _SENSE_METHODS = ("get_obs", "get_vision", "get_proprioception", "update_obs_buffer", "apply_noise")
@@ -235,42 +242,56 @@ class Environment(Env, torch.nn.Module):
         cls = type(self)
         return all(getattr(cls, m) is getattr(Environment, m) for m in self._SENSE_METHODS)
 
-    def _fused_step(self, action: torch.Tensor, endpoint_load, deterministic: bool):
+    def _plan_episode(self) -> None:
+        """What the fused step does this episode (read at reset: the noise settings and delays)."""
+        fields = self.__dict__
+        fields["_builtin_senses"] = self._senses_are_builtin()
+        fields["_noisy_action"] = any(self.action_noise)
+        fields["_noisy_senses"] = bool(self.vision_noise[0] or self.proprioception_noise[0])
+        fields["_noisy_obs"] = any(self.obs_noise)
+        # Without delays, stacked actions or noise the C++ step returns the whole observation.
+        fields["_whole_observation"] = (self.proprioception_delay == 1 and self.vision_delay == 1
+                                        and not self.action_frame_stacking and not self._noisy_senses
+                                        and not self._noisy_obs)
+
+    def _fused_step(self, effector: Effector, action: torch.Tensor, endpoint_load, deterministic: bool):
         """The step and the senses of its new state as one C++ node; None when the engine steps op by op."""
-        s = self.effector.states
-        noisy_senses = not deterministic and (self.vision_noise[0] or self.proprioception_noise[0])
-        whole = (self.proprioception_delay == 1 and self.vision_delay == 1 and not self.action_frame_stacking
-                 and not noisy_senses and (deterministic or not any(self.obs_noise))
-                 and not self.goal.requires_grad)
-        load = self.effector._as_tensor(endpoint_load, "endpoint_load")
+        s = effector.states
+        load = None if endpoint_load is None else effector._as_tensor(endpoint_load, "endpoint_load")
+        goal = self.goal
+        if self._whole_observation and not goal.requires_grad:
+            result = effector.engine.step_sensed(s["joint"], s["cartesian"], s["muscle"], s["geometry"], action,
+                                                 load, task_inputs=goal)
+            if result is None:
+                return None
+            effector._set_states(result[0], result[1], result[2], result[3])
+            return result[4] if self.differentiable else self.detach(result[4])
         draws = {}
-        if noisy_senses:
-            batch = action.shape[0]
-            gen, dtype = self.effector._generator, self.effector.dtype
+        if self._noisy_senses and not deterministic:
+            batch, gen, dtype = action.shape[0], effector._generator, effector.dtype
             draws = {"vision_draws": torch.randn((batch, self.space_dim), generator=gen, dtype=dtype),
                      "proprio_draws": torch.randn((batch, 2 * self.n_muscles), generator=gen, dtype=dtype),
                      "vision_sigma": self.vision_noise[0], "proprioception_sigma": self.proprioception_noise[0]}
-        result = self.effector.engine.step_sensed(s["joint"], s["cartesian"], s["muscle"], s["geometry"], action,
-                                                  load, task_inputs=self.goal if whole else None, **draws)
+        result = effector.engine.step_sensed(s["joint"], s["cartesian"], s["muscle"], s["geometry"], action, load,
+                                             **draws)
         if result is None:
             return None
-        self.effector._set_states(*result[:4])
-        if whole:
-            obs = result[4]
-            return obs if self.differentiable else self.detach(obs)
+        effector._set_states(result[0], result[1], result[2], result[3])
         vision, proprioception = result[4], result[5]
-        self.obs_buffer["proprioception"] = self.obs_buffer["proprioception"][1:] + [proprioception]
-        self.obs_buffer["vision"] = self.obs_buffer["vision"][1:] + [vision]
+        buffers = self.obs_buffer
+        buffers["proprioception"] = buffers["proprioception"][1:] + [proprioception]
+        buffers["vision"] = buffers["vision"][1:] + [vision]
         if self.action_frame_stacking:
-            self.obs_buffer["action"] = self.obs_buffer["action"][1:] + [action.reshape(-1, self.n_muscles)]
-        parts = [self.goal, self.obs_buffer["vision"][0], self.obs_buffer["proprioception"][0]]
-        obs = torch.cat(parts + self.obs_buffer["action"][:self.action_frame_stacking], dim=-1)
-        if not deterministic:
+            buffers["action"] = buffers["action"][1:] + [action.reshape(-1, self.n_muscles)]
+        parts = [goal, buffers["vision"][0], buffers["proprioception"][0]]
+        obs = torch.cat(parts + buffers["action"][:self.action_frame_stacking], dim=-1)
+        if not deterministic and self._noisy_obs:
             obs = self.apply_noise(obs, self.obs_noise)
         return obs if self.differentiable else self.detach(obs)
 
     # -- shortcuts and helpers, as in the reference ------------------------------------------------------------
     _deterministic = False
+    _builtin_senses = False
 
     @property
     def muscle(self):

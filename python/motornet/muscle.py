@@ -103,6 +103,38 @@ class Muscle:
     def tau_deactivation(self) -> torch.Tensor:
         return self._parameter("tau_deactivation")
 
+    # The model's equations, one at a time (the effector's step runs them all fused).
+    def _engine_effector(self, what: str):
+        if self._effector is None:
+            raise AttributeError(f"{self.__name__}.{what}: the muscle is not built yet (add it to an effector)")
+        return self._effector
+
+    def _as_state(self, x) -> torch.Tensor:
+        dtype = self.max_iso_force.dtype
+        return x.to(dtype) if torch.is_tensor(x) else torch.as_tensor(x, dtype=dtype)
+
+    def ode(self, action: torch.Tensor, muscle_state: torch.Tensor) -> torch.Tensor:
+        """d(state)/dt of the integrated states (batch, 1 or 2, muscles) for ``action`` (a number, (muscles,),
+        (batch, muscles) or (batch, 1, muscles))."""
+        engine = self._engine_effector("ode")
+        muscle_state = self._as_state(muscle_state)
+        batch, muscles = muscle_state.shape[0], muscle_state.shape[-1]
+        action = self._as_state(action)
+        excitation = action.reshape(1, 1) if action.numel() == 1 else action.reshape(-1, muscles)
+        return engine.muscle_ode(excitation.expand(batch, muscles).contiguous(), muscle_state)
+
+    def integrate(self, dt: float, state_derivative: torch.Tensor, muscle_state: torch.Tensor,
+                  geometry_state: torch.Tensor) -> torch.Tensor:
+        """The muscle state after a step ``dt`` from ``state_derivative`` (from :meth:`ode`), the state and the
+        geometry (batch, 2 + dof, muscles)."""
+        engine = self._engine_effector("integrate")
+        return engine.muscle_integrate(float(dt), self._as_state(state_derivative), self._as_state(muscle_state),
+                                       self._as_state(geometry_state))
+
+    def get_initial_muscle_state(self, batch_size: int, geometry_state: torch.Tensor) -> torch.Tensor:
+        """The state at rest (minimum activation) for a geometry (batch, 2 + dof, muscles)."""
+        return self._engine_effector("get_initial_muscle_state").initial_muscle_state(self._as_state(geometry_state))
+
     def clip_activation(self, a: torch.Tensor) -> torch.Tensor:
         return torch.clamp(a, self.min_activation.reshape(-1) if self.built else 0.0, 1.0)
 

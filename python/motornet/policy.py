@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from . import _engine
+
 
 class PolicyGRU(torch.nn.Module):
     """One GRU layer and a sigmoid readout: ``u = sigmoid(fc(h))``.
@@ -38,14 +40,32 @@ class PolicyGRU(torch.nn.Module):
             torch.nn.init.xavier_uniform_(self.fc.weight)
             torch.nn.init.constant_(self.fc.bias, -5.)
         self.to(self.device)
+        self._stepper = _engine.GruPolicyStepper()
+        self._last_hidden = None
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One step: ``x`` (batch, input_dim), ``h0`` (1, batch, hidden_dim) -> (``u`` (batch, output_dim),
-        ``h`` (1, batch, hidden_dim))."""
-        h = torch.gru_cell(x, h0[0], self.gru.weight_ih_l0, self.gru.weight_hh_l0, self.gru.bias_ih_l0,
-                           self.gru.bias_hh_l0)
-        u = torch.sigmoid(torch.addmm(self.fc.bias, h, self.fc.weight.t()))
-        return u, h.unsqueeze(0)
+        ``h`` (1, batch, hidden_dim)).
+
+        On the CPU in float32/float64 the step is one C++ autograd node (the engine's fused GRU policy step);
+        otherwise ``torch.gru_cell`` and a sigmoid readout. Both compute what the reference's ``nn.GRU`` step and
+        readout do."""
+        # The hidden state this policy returned last time continues its chain as the 2-D tensor the fused step
+        # made (a fresh view of it would look like a new episode to the step, which then collects its weight
+        # gradients at every step instead of once).
+        last = self._last_hidden
+        hidden = last[1] if last is not None and h0 is last[0] else h0[0]
+        gru = self.gru
+        stepped = self._stepper.step(x, hidden, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0,
+                                     self.fc.weight, self.fc.bias)
+        if stepped is None:
+            h = torch.gru_cell(x, hidden, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0)
+            u = torch.sigmoid(torch.addmm(self.fc.bias, h, self.fc.weight.t()))
+        else:
+            u, h = stepped
+        h3 = h.unsqueeze(0)
+        self._last_hidden = (h3, h)
+        return u, h3
 
     def init_hidden(self, batch_size: int) -> torch.Tensor:
         """Zeros (1, batch_size, hidden_dim) in the parameters' dtype."""

@@ -1,10 +1,13 @@
 """Gradients from a Python loss through the C++ step (float64 against central finite differences), a custom
 PyTorch loss training a policy, and Python subclasses of environments."""
 
+import sys
+
 import pytest
 import torch
 
 import motornet as mn
+from conftest import repo_root
 
 
 def arm_effector():
@@ -97,25 +100,13 @@ def test_a_python_task_subclass_sets_its_own_goal_and_step():
 
 
 def test_a_custom_loss_trains_the_reference_tutorial_loop():
+    """The reference tutorial's loop (bench/python_tutorial.py, a custom L1 loss in PyTorch) learns."""
+    sys.path.insert(0, str(repo_root() / "bench"))
+    from python_tutorial import tutorial_batch
     torch.manual_seed(0)
     env = mn.environment.RandomTargetReach(effector=mn.effector.ReluPointMass24(), max_ep_duration=0.5)
     policy = mn.policy.PolicyGRU(env.observation_space.shape[0], 32, env.n_muscles)
     optimizer = torch.optim.Adam(policy.parameters(), lr=3e-3)
-    losses = []
-    for batch in range(60):
-        h = policy.init_hidden(32)
-        obs, info = env.reset(seed=batch, options={"batch_size": 32})
-        terminated, xy, tg = False, [], []
-        while not terminated:
-            action, h = policy(obs, h)
-            obs, reward, terminated, truncated, info = env.step(action=action)
-            xy.append(info["states"]["fingertip"][:, None, :])
-            tg.append(info["goal"][:, None, :])
-        loss = torch.mean(torch.sum(torch.abs(torch.cat(xy, 1) - torch.cat(tg, 1)), dim=-1))
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(policy.parameters(), max_norm=1.)
-        optimizer.step()
-        losses.append(loss.item())
+    losses = [tutorial_batch(env, policy, optimizer, 32) for _ in range(60)]
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in policy.parameters())
     assert sum(losses[-10:]) < 0.8 * sum(losses[:10])

@@ -37,13 +37,17 @@ def assert_close(actual, expected, dtype, key):
     assert np.all(excess <= 0), f"{key}: worst at {worst}: {actual[worst]} vs {expected[worst]}"
 
 
+def load(case, dtype):
+    """(scenario, the expected figures in this dtype, the scenario's effector built through the Python API)."""
+    data = json.loads(case.read_text())
+    expected = data["expected"] if dtype == torch.float32 else data["expected_float64"]
+    return data["scenario"], expected, effector_from_block(data["scenario"]["effector"]).to(dtype)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("case", EFFECTOR_CASES, ids=[p.stem for p in EFFECTOR_CASES])
 def test_effector_golden(case, dtype):
-    data = json.loads(case.read_text())
-    scenario = data["scenario"]
-    expected = data["expected"] if dtype == torch.float32 else data["expected_float64"]
-    effector = effector_from_block(scenario["effector"]).to(dtype)
+    scenario, expected, effector = load(case, dtype)
     assert effector.uses_fused_kernels
     joint0 = torch.tensor([scenario["initial_joint_state"]], dtype=dtype, requires_grad=True)
     actions = torch.tensor(scenario["actions"], dtype=dtype, requires_grad=True)
@@ -88,10 +92,7 @@ class GoalAt(mn.environment.Environment):
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
 @pytest.mark.parametrize("case", ENV_CASES, ids=[p.stem for p in ENV_CASES])
 def test_environment_golden(case, dtype):
-    data = json.loads(case.read_text())
-    scenario = data["scenario"]
-    expected = data["expected"] if dtype == torch.float32 else data["expected_float64"]
-    effector = effector_from_block(scenario["effector"]).to(dtype)
+    scenario, expected, effector = load(case, dtype)
     env = GoalAt(effector, scenario["goal"], **scenario["environment"])
     obs, _ = env.reset(options={"joint_state": torch.tensor([scenario["initial_joint_state"]], dtype=dtype),
                                 "deterministic": True})
