@@ -256,13 +256,11 @@ class Effector(torch.nn.Module):
 
     # -- simulation ---------------------------------------------------------------------------------------------
     def _as_tensor(self, x, name: str) -> torch.Tensor | None:
+        if torch.is_tensor(x):
+            return x if x.dtype == self._dtype else x.to(self._dtype)
         if x is None:
             return None
-        if not torch.is_tensor(x):
-            x = torch.as_tensor(np.asarray(x), dtype=self._dtype)
-        elif x.dtype != self._dtype:
-            x = x.to(self._dtype)
-        return x
+        return torch.as_tensor(np.asarray(x), dtype=self._dtype)
 
     def _set_states(self, joint, cartesian, muscle, geometry) -> None:
         # a new dict (an episode's info dicts keep theirs), written past torch.nn.Module.__setattr__ (it costs

@@ -331,7 +331,8 @@ class Environment(Env, torch.nn.Module):
             self.effector.seed_generators(self.seed)
 
     def _maybe_detach_states(self) -> dict:
-        return self.states if self.differentiable else {k: self.detach(v) for k, v in self.states.items()}
+        states = self.__dict__["_effector"].states
+        return states if self.differentiable else {k: self.detach(v) for k, v in states.items()}
 
     def joint2cartesian(self, joint_states: torch.Tensor) -> torch.Tensor:
         return self.effector.joint2cartesian(joint_states)

@@ -53,18 +53,19 @@ class PolicyGRU(torch.nn.Module):
         # The hidden state this policy returned last time continues its chain as the 2-D tensor the fused step
         # made (a fresh view of it would look like a new episode to the step, which then collects its weight
         # gradients at every step instead of once).
-        last = self._last_hidden
+        fields = self.__dict__  # plain lookups: torch.nn.Module's __getattr__ costs a microsecond per name
+        last = fields["_last_hidden"]
         hidden = last[1] if last is not None and h0 is last[0] else h0[0]
-        gru = self.gru
-        stepped = self._stepper.step(x, hidden, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0,
-                                     self.fc.weight, self.fc.bias)
+        gru, fc = self._modules["gru"]._parameters, self._modules["fc"]._parameters
+        w_ih, w_hh, b_ih, b_hh = gru["weight_ih_l0"], gru["weight_hh_l0"], gru["bias_ih_l0"], gru["bias_hh_l0"]
+        stepped = fields["_stepper"].step(x, hidden, w_ih, w_hh, b_ih, b_hh, fc["weight"], fc["bias"])
         if stepped is None:
-            h = torch.gru_cell(x, hidden, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0)
-            u = torch.sigmoid(torch.addmm(self.fc.bias, h, self.fc.weight.t()))
+            h = torch.gru_cell(x, hidden, w_ih, w_hh, b_ih, b_hh)
+            u = torch.sigmoid(torch.addmm(fc["bias"], h, fc["weight"].t()))
         else:
             u, h = stepped
         h3 = h.unsqueeze(0)
-        self._last_hidden = (h3, h)
+        fields["_last_hidden"] = (h3, h)
         return u, h3
 
     def init_hidden(self, batch_size: int) -> torch.Tensor:
