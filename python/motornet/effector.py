@@ -112,7 +112,7 @@ class Effector(torch.nn.Module):
             self.muscle._bind(self._engine)
 
     def _engine_block(self) -> dict:
-        muscle_block = {"type": self.muscle.engine_type, **self.muscle.shared_parameters}
+        muscle_block = {"type": self.muscle.engine_type_name(), **self.muscle.shared_parameters}
         if self._preset is not None:
             return {"preset": self._preset, "muscle": muscle_block, **self._options}
         return {"skeleton": self.skeleton.engine_block(), "muscle": muscle_block, "muscles": self._muscle_entries,

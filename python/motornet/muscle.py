@@ -15,6 +15,16 @@ import torch
 class Muscle:
     """Base class of the muscle models.
 
+    A subclass either names an engine model (``engine_type``; its equations run fused in C++) or writes its own
+    equations in PyTorch, as in the reference: set ``self.state_name`` (first "activation", one "force"; "muscle
+    length" and "muscle velocity" feed proprioception) and ``self.to_build_dict``/``to_build_dict_default`` (the
+    per-muscle parameters ``add_muscle`` takes) in ``__init__``, and define ``_integrate(dt, state_derivative,
+    muscle_state, geometry_state)`` returning the new state (batch, states, muscles); optionally ``_ode(action,
+    muscle_state)`` (default: the engine's activation dynamics) and ``_proprioception_scales(n_muscles)``. Read
+    parameters with ``self.parameter(name)`` or the reference's buffers (``self.max_iso_force``, ...), and clip
+    with ``self.clip_activation``. Such a model is stepped op by op, through autograd, like a C++ model without
+    a fused kernel.
+
     Args:
       min_activation, tau_activation, tau_deactivation: activation dynamics (Thelen 2003), as in the reference.
       **kwargs: further model-wide parameters of the model (each muscle may override them in ``add_muscle``).
@@ -26,13 +36,18 @@ class Muscle:
     to_build_dict_default: dict = {}
     _required_build_keys: tuple = ("max_isometric_force",)
 
+    #: Rows of the muscle's derivative (``ode``): 1 (activation), or more for a model integrating more states.
+    n_derivatives: int = 1
+
     def __init__(self, min_activation: float | None = None, tau_activation: float | None = None,
                  tau_deactivation: float | None = None, **kwargs):
-        if not self.engine_type:
+        self._python_equations = not self.engine_type and hasattr(type(self), "_integrate")
+        if not self.engine_type and not self._python_equations:
             raise TypeError(
-                f"{type(self).__name__}: a muscle model needs engine_type, the C++ model it runs "
-                f"(one of {', '.join(_engine().muscle_types())}); custom Python muscle equations are not "
-                "supported yet")
+                f"{type(self).__name__}: a muscle model names the engine's model it runs (engine_type, one of "
+                f"{', '.join(_engine().muscle_types())}), or writes its own equations: `_integrate` (and "
+                "optionally `_ode`), see motornet.muscle.Muscle")
+        self._default_min_activation = 0.0 if min_activation is None else float(min_activation)
         given = {"min_activation": min_activation, "tau_activation": tau_activation,
                  "tau_deactivation": tau_deactivation, **kwargs}
         self.shared_parameters = {k: _number(k, v) for k, v in given.items() if v is not None}
@@ -51,9 +66,44 @@ class Muscle:
 
     @property
     def to_build_dict(self) -> dict:
+        """The per-muscle parameters ``add_muscle`` takes (a subclass may assign its own, as in the reference)."""
+        if "_to_build_dict" in self.__dict__:
+            return {k: [] for k in self.__dict__["_to_build_dict"]}
         keys = list(self._required_build_keys) + [k for k in self.to_build_dict_default
                                                   if k not in self._required_build_keys]
         return {k: [] for k in keys}
+
+    @to_build_dict.setter
+    def to_build_dict(self, value: dict) -> None:
+        self.__dict__["_to_build_dict"] = list(value)
+
+    # -- a muscle written in Python (see the class docstring) ---------------------------------------------------
+    def engine_type_name(self) -> str:
+        """The name the engine knows this model by; a Python-written model is registered on first use."""
+        if not self._python_equations:
+            return self.engine_type
+        if "_registered_type" not in self.__dict__:
+            self._registered_type = f"python:{type(self).__name__}:{id(self):x}"
+            _engine().register_python_muscle(self._registered_type, self)
+        return self._registered_type
+
+    def _has_python_ode(self) -> bool:
+        return hasattr(type(self), "_ode")
+
+    def _parameter_defaults(self) -> list:
+        """(name, default or None) of the per-muscle parameters besides the activation dynamics'."""
+        activation = {"min_activation", "tau_activation", "tau_deactivation"}
+        defaults = self.to_build_dict_default
+        return [(k, defaults.get(k)) for k in self.to_build_dict if k not in activation]
+
+    def _proprioception_scales(self, n_muscles: int):
+        """(length scale, velocity scale) that normalise proprioception, each (n_muscles,) or one number; a
+        Python-written model overrides this (default: 1 and 1)."""
+        return torch.ones(1, dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+
+    def parameter(self, name: str) -> torch.Tensor:
+        """A per-muscle parameter as a (1, 1, n_muscles) tensor in the effector's dtype."""
+        return self._parameter(name)
 
     def _bind(self, engine_effector) -> None:
         """Called by the effector once it is built: buffers and names now come from the engine."""
@@ -136,7 +186,9 @@ class Muscle:
         return self._engine_effector("get_initial_muscle_state").initial_muscle_state(self._as_state(geometry_state))
 
     def clip_activation(self, a: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(a, self.min_activation.reshape(-1) if self.built else 0.0, 1.0)
+        """``a`` clipped to [min_activation, 1]."""
+        lower = self.min_activation.reshape(-1) if self.built else torch.zeros(1, dtype=a.dtype)
+        return torch.maximum(a, lower.to(a.dtype)).clamp(max=1.0)
 
     def get_save_config(self) -> dict:
         return {"name": self.__name__, "engine_type": self.engine_type, **self.shared_parameters}

@@ -1,0 +1,19 @@
+#pragma once
+// A muscle model whose equations are a Python object's methods (a user's subclass of motornet.muscle.Muscle
+// that writes `_integrate`, and optionally `_ode`, in PyTorch). The effector steps it op by op, as it does any
+// model without a fused kernel; activation dynamics, parameters and their checks are the engine's.
+
+#include <torch/extension.h>
+
+#include <string>
+#include <vector>
+
+#include "motornet/body/muscle.h"
+
+namespace motornet::python {
+
+// Registers `model` (the Python muscle object) as the muscle type `type` of the engine's registry, so that an
+// effector's configuration can name it. The object is kept alive for the rest of the process.
+void register_python_muscle(const std::string& type, pybind11::object model);
+
+}  // namespace motornet::python
