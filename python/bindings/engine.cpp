@@ -27,7 +27,7 @@
 #include "motornet/env/environment.h"
 #include "motornet/env/environment_config.h"
 #include "motornet/train/training_run.h"
-#include "python/bindings/python_muscle.h"
+#include "python/bindings/python_models.h"
 
 namespace py = pybind11;
 
@@ -270,6 +270,7 @@ PYBIND11_MODULE(_engine, m) {
   });
   m.def("muscle_types", &motornet::muscle_types);
   m.def("register_python_muscle", &mp::register_python_muscle, py::arg("type"), py::arg("model"));
+  m.def("register_python_skeleton", &mp::register_python_skeleton, py::arg("type"), py::arg("model"));
   m.def("skeleton_types", &motornet::skeleton_types);
   m.def("preset_names", &motornet::preset_names);
   mp::bind_effector(m);

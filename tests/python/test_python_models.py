@@ -100,3 +100,61 @@ def test_python_muscle_errors_are_python_exceptions():
 
     with pytest.raises(TypeError, match="_integrate"):
         Nothing()
+
+
+class PythonPointMass(mn.skeleton.Skeleton):
+    """The point mass written in PyTorch: acceleration (F + load) / m, points on the mass move with it."""
+
+    n_bodies = 2
+
+    def __init__(self, mass=1.0):
+        super().__init__(dof=2, space_dim=2, name="python_point_mass")
+        self.mass = mass
+
+    def _ode(self, inputs, joint_state, endpoint_load):
+        return (inputs if endpoint_load is None else inputs + endpoint_load) / self.mass
+
+    def _joint2cartesian(self, joint_state):
+        return joint_state
+
+    def _path2cartesian(self, path_coordinates, path_fixation_body, joint_state):
+        on_mass = (path_fixation_body == 1).to(joint_state.dtype)                  # (points,)
+        position = joint_state[:, :2, None] * on_mass + path_coordinates[None]     # (batch, 2, points)
+        velocity = joint_state[:, 2:, None] * on_mass
+        jacobian = torch.eye(2, dtype=joint_state.dtype)[None, :, :, None] * on_mass
+        return position, velocity, jacobian.expand(joint_state.shape[0], 2, 2, on_mass.shape[0])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=["float32", "float64"])
+def test_a_python_skeleton_equals_the_engine_skeleton_it_copies(dtype):
+    def build(skeleton):
+        effector = mn.effector.Effector(skeleton, mn.muscle.ReluMuscle()).to(dtype)
+        for name, corner in (("ur", [2, 2]), ("ul", [-2, 2]), ("lr", [2, -2]), ("ll", [-2, -2])):
+            effector.add_muscle([0, 1], [corner, [0, 0]], name=name, max_isometric_force=400.)
+        return effector
+
+    python_effector = build(PythonPointMass())
+    assert not python_effector.uses_fused_kernels
+    python_states, python_grad = episode(python_effector, dtype)
+    builtin_states, builtin_grad = episode(build(mn.skeleton.PointMass()), dtype)
+    tolerance = 1e-12 if dtype == torch.float64 else 1e-5
+    assert torch.allclose(python_states, builtin_states, atol=tolerance, rtol=tolerance)
+    assert torch.allclose(python_grad, builtin_grad, atol=tolerance, rtol=tolerance)
+
+
+def test_python_skeleton_errors_are_python_exceptions():
+    class Incomplete(mn.skeleton.Skeleton):
+        def _ode(self, inputs, joint_state, endpoint_load):
+            return inputs
+
+    with pytest.raises(TypeError, match="_path2cartesian"):
+        Incomplete(dof=2, space_dim=2)
+
+    class BadPaths(PythonPointMass):
+        def _path2cartesian(self, path_coordinates, path_fixation_body, joint_state):
+            return joint_state
+
+    effector = mn.effector.Effector(BadPaths(), mn.muscle.ReluMuscle())
+    with pytest.raises(ValueError, match="three tensors"):
+        effector.add_muscle([0, 1], [[2, 2], [0, 0]], max_isometric_force=1.)
+        effector.reset()

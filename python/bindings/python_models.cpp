@@ -1,4 +1,4 @@
-#include "python/bindings/python_muscle.h"
+#include "python/bindings/python_models.h"
 
 #include <fmt/format.h>
 
@@ -7,12 +7,30 @@
 #include <utility>
 
 #include "motornet/body/registry.h"
+#include "motornet/body/skeleton.h"
 #include "motornet/core/error.h"
 
 namespace py = pybind11;
 
 namespace motornet::python {
 namespace {
+
+// Calls `method` of a Python object with the GIL and requires a tensor back, naming the method otherwise.
+template <class... Args>
+torch::Tensor call_for_tensor(const py::object& model, const std::string& type, const char* method, Args&&... args) {
+  py::gil_scoped_acquire gil;
+  py::object result = model.attr(method)(std::forward<Args>(args)...);
+  require(THPVariable_Check(result.ptr()), type + "." + method, "must return a torch.Tensor");
+  return result.cast<torch::Tensor>();
+}
+
+JointBounds bounds_of(const py::object& model) {
+  py::gil_scoped_acquire gil;
+  auto b = model.attr("_engine_bounds")().cast<std::vector<std::vector<double>>>();
+  return {b.at(0), b.at(1), b.at(2), b.at(3)};
+}
+
+py::object tensor_or_none(const torch::Tensor& t) { return t.defined() ? py::cast(t) : py::none(); }
 
 class PythonMuscleImpl final : public MuscleImpl {
  public:
@@ -53,10 +71,7 @@ class PythonMuscleImpl final : public MuscleImpl {
  private:
   template <class... Args>
   torch::Tensor call(const char* method, Args&&... args) const {
-    py::gil_scoped_acquire gil;
-    py::object result = model_->attr(method)(std::forward<Args>(args)...);
-    require(THPVariable_Check(result.ptr()), type_ + "." + method, "must return a torch.Tensor");
-    return result.cast<torch::Tensor>();
+    return call_for_tensor(*model_, type_, method, std::forward<Args>(args)...);
   }
   // The Python object's proprioceptive scales (length, velocity), each [M] in the model's dtype.
   torch::Tensor scale(int which) const {
@@ -74,7 +89,53 @@ class PythonMuscleImpl final : public MuscleImpl {
   bool has_ode_ = false;
 };
 
+class PythonSkeletonImpl final : public SkeletonImpl {
+ public:
+  PythonSkeletonImpl(const py::object* model, std::string type)
+      : SkeletonImpl(attribute(*model, "dof"), attribute(*model, "space_dim"), attribute(*model, "n_bodies"),
+                     bounds_of(*model)),
+        model_(model),
+        type_(std::move(type)) {}
+
+  std::string type_name() const override { return type_; }
+  torch::Tensor ode(const torch::Tensor& generalized_force, const torch::Tensor& joint_state,
+                    const torch::Tensor& endpoint_load) const override {
+    py::gil_scoped_acquire gil;
+    return call_for_tensor(*model_, type_, "_ode", generalized_force, joint_state, tensor_or_none(endpoint_load));
+  }
+  torch::Tensor joint_to_cartesian(const torch::Tensor& joint_state) const override {
+    return call_for_tensor(*model_, type_, "_joint2cartesian", joint_state);
+  }
+  PathPoints path_points(const torch::Tensor& joint_state, const torch::Tensor& fixation_body,
+                         const torch::Tensor& coordinates) const override {
+    py::gil_scoped_acquire gil;
+    py::object result = model_->attr("_path2cartesian")(coordinates, fixation_body, joint_state);
+    try {
+      auto [position, velocity, jacobian] = result.cast<std::tuple<torch::Tensor, torch::Tensor, torch::Tensor>>();
+      return {position, velocity, jacobian};
+    } catch (const py::cast_error&) {
+      throw InputError(type_ + "._path2cartesian", "must return three tensors: positions, velocities, Jacobians");
+    }
+  }
+
+ private:
+  static int64_t attribute(const py::object& model, const char* name) {
+    py::gil_scoped_acquire gil;
+    return model.attr(name).cast<int64_t>();
+  }
+
+  const py::object* model_;
+  std::string type_;
+};
+
 }  // namespace
+
+void register_python_skeleton(const std::string& type, py::object model) {
+  const auto* kept = new py::object(std::move(model));  // never released: see register_python_muscle
+  register_skeleton_type(type, [kept, type](const ConfigNode&) -> Skeleton {
+    return std::make_shared<PythonSkeletonImpl>(kept, type);
+  });
+}
 
 void register_python_muscle(const std::string& type, py::object model) {
   // Never released: the registry is a process-wide static, destroyed after the interpreter has finalised, when
