@@ -59,15 +59,17 @@ torch::Tensor proprioception_scales(const EffectorImpl& effector) {
 
 // One step and the senses of its new state as one autograd node: (state..., vision, proprioception) or, with
 // `task_inputs` [B, I], (state..., observation [task inputs | vision | proprioception]); None when the step runs
-// op by op (the package then senses in Python).
+// op by op (the package then senses in Python). `scales` is proprioception_scales() and `length_row` the muscle
+// state's length row, both taken once per episode by the caller.
 py::object step_sensed(const EffectorImpl& effector, const torch::Tensor& joint, const torch::Tensor& cartesian,
                        const torch::Tensor& muscle, const torch::Tensor& geometry, const torch::Tensor& action,
-                       const std::optional<torch::Tensor>& endpoint_load, const std::optional<torch::Tensor>& vision_draws,
-                       const std::optional<torch::Tensor>& proprio_draws, double vision_sigma,
-                       double proprioception_sigma, const std::optional<torch::Tensor>& task_inputs) {
+                       const torch::Tensor& scales, int64_t length_row, const std::optional<torch::Tensor>& endpoint_load,
+                       const std::optional<torch::Tensor>& vision_draws, const std::optional<torch::Tensor>& proprio_draws,
+                       double vision_sigma, double proprioception_sigma,
+                       const std::optional<torch::Tensor>& task_inputs) {
   fused::SensesOptions senses;
-  senses.length_row = effector.muscle()->state_row("muscle length");
-  senses.scale = proprioception_scales(effector);
+  senses.length_row = length_row;
+  senses.scale = scales;
   senses.vision_sigma = vision_draws ? vision_sigma : 0.0;
   senses.proprioception_sigma = proprio_draws ? proprioception_sigma : 0.0;
   auto sensed = effector.step_and_sense(as_state(joint, cartesian, muscle, geometry), action,
@@ -101,7 +103,8 @@ void bind_effector(py::module_& m) {
           py::arg("joint"), py::arg("cartesian"), py::arg("muscle"), py::arg("geometry"), py::arg("action"),
           py::arg("endpoint_load") = py::none(), py::arg("joint_load") = py::none())
       .def("step_sensed", &step_sensed, py::arg("joint"), py::arg("cartesian"), py::arg("muscle"),
-           py::arg("geometry"), py::arg("action"), py::arg("endpoint_load") = py::none(),
+           py::arg("geometry"), py::arg("action"), py::arg("scales"), py::arg("length_row"),
+           py::arg("endpoint_load") = py::none(),
            py::arg("vision_draws") = py::none(), py::arg("proprio_draws") = py::none(), py::arg("vision_sigma") = 0.0,
            py::arg("proprioception_sigma") = 0.0, py::arg("task_inputs") = py::none())
       .def(

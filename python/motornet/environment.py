@@ -261,7 +261,7 @@ class Environment(Env, torch.nn.Module):
         goal = self.goal
         if self._whole_observation and not goal.requires_grad:
             result = effector.engine.step_sensed(s["joint"], s["cartesian"], s["muscle"], s["geometry"], action,
-                                                 load, task_inputs=goal)
+                                                 self._scales, self._length_row, load, task_inputs=goal)
             if result is None:
                 return None
             effector._set_states(result[0], result[1], result[2], result[3])
@@ -272,8 +272,8 @@ class Environment(Env, torch.nn.Module):
             draws = {"vision_draws": torch.randn((batch, self.space_dim), generator=gen, dtype=dtype),
                      "proprio_draws": torch.randn((batch, 2 * self.n_muscles), generator=gen, dtype=dtype),
                      "vision_sigma": self.vision_noise[0], "proprioception_sigma": self.proprioception_noise[0]}
-        result = effector.engine.step_sensed(s["joint"], s["cartesian"], s["muscle"], s["geometry"], action, load,
-                                             **draws)
+        result = effector.engine.step_sensed(s["joint"], s["cartesian"], s["muscle"], s["geometry"], action,
+                                             self._scales, self._length_row, load, **draws)
         if result is None:
             return None
         effector._set_states(result[0], result[1], result[2], result[3])
