@@ -121,7 +121,7 @@ class Effector(torch.nn.Module):
     def _rebuild(self) -> None:
         engine = _engine.Effector.from_json(json.dumps({"effector": self._engine_block()}), "effector")
         if self._dtype != torch.float32:
-            engine.to_dtype(str(self._dtype).replace("torch.", ""))
+            engine.to_dtype(_dtype_name(self._dtype))
         self._engine = engine
         self.muscle._bind(engine)
 
@@ -245,7 +245,7 @@ class Effector(torch.nn.Module):
                 raise TypeError(f"effector dtype must be torch.float32 or torch.float64, got {dtype}")
             self._dtype = dtype
             if self._engine is not None:
-                self._engine.to_dtype(str(dtype).replace("torch.", ""))
+                self._engine.to_dtype(_dtype_name(dtype))
         return self
 
     def double(self):
@@ -347,6 +347,10 @@ class Effector(torch.nn.Module):
         return {"name": self.__name__, "engine": self._engine_block(), "skeleton": self.skeleton.get_save_config(),
                 "muscle": self.muscle.get_save_config(), "dt": self.dt, "n_ministeps": self.n_ministeps,
                 "integration_method": self.integration_method}
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")  # "float32", "float64": what the engine's to_dtype takes
 
 
 def _preset_kwargs(kwargs: dict) -> dict:
