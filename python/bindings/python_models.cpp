@@ -100,7 +100,7 @@ class PythonSkeletonImpl final : public SkeletonImpl {
   std::string type_name() const override { return type_; }
   torch::Tensor ode(const torch::Tensor& generalized_force, const torch::Tensor& joint_state,
                     const torch::Tensor& endpoint_load) const override {
-    py::gil_scoped_acquire gil;
+    py::gil_scoped_acquire gil;  // for tensor_or_none's Python object
     return call_for_tensor(*model_, type_, "_ode", generalized_force, joint_state, tensor_or_none(endpoint_load));
   }
   torch::Tensor joint_to_cartesian(const torch::Tensor& joint_state) const override {

@@ -130,19 +130,29 @@ class Environment(Env, torch.nn.Module):
         """Updates the sense buffers and returns ``[goal | delayed vision | delayed proprioception | actions]``,
         with observation noise unless ``deterministic``."""
         self.update_obs_buffer(action=action)
-        parts = [self.goal, self.obs_buffer["vision"][0], self.obs_buffer["proprioception"][0]]
-        parts += self.obs_buffer["action"][:self.action_frame_stacking]
-        obs = torch.cat(parts, dim=-1)
-        if not deterministic:
-            obs = self.apply_noise(obs, self.obs_noise)
-        return obs if self.differentiable else self.detach(obs)
+        return self._observation(deterministic)
 
     def update_obs_buffer(self, action: torch.Tensor | None = None) -> None:
         """Shifts each sense buffer by one step and appends the current senses (and ``action``)."""
-        self.obs_buffer["proprioception"] = self.obs_buffer["proprioception"][1:] + [self.get_proprioception()]
-        self.obs_buffer["vision"] = self.obs_buffer["vision"][1:] + [self.get_vision()]
+        self._push_senses(self.get_vision(), self.get_proprioception(), action)
+
+    # The two halves of get_obs, shared with the fused step (which has the senses from C++).
+    def _push_senses(self, vision: torch.Tensor, proprioception: torch.Tensor, action) -> None:
+        buffers = self.obs_buffer
+        buffers["proprioception"] = buffers["proprioception"][1:] + [proprioception]
+        buffers["vision"] = buffers["vision"][1:] + [vision]
         if action is not None and self.action_frame_stacking:
-            self.obs_buffer["action"] = self.obs_buffer["action"][1:] + [action.reshape(-1, self.n_muscles)]
+            buffers["action"] = buffers["action"][1:] + [action.reshape(-1, self.n_muscles)]
+
+    def _observation(self, deterministic: bool):
+        """[goal | delayed vision | delayed proprioception | actions] from the buffers, with observation noise
+        unless ``deterministic``."""
+        buffers = self.obs_buffer
+        parts = [self.goal, buffers["vision"][0], buffers["proprioception"][0]]
+        obs = torch.cat(parts + buffers["action"][:self.action_frame_stacking], dim=-1)
+        if not deterministic:
+            obs = self.apply_noise(obs, self.obs_noise)
+        return obs if self.differentiable else self.detach(obs)
 
     def apply_noise(self, loc: torch.Tensor, noise) -> torch.Tensor:
         """``loc`` plus Gaussian noise of standard deviation ``noise`` (one number or one per column); unchanged
@@ -277,17 +287,8 @@ class Environment(Env, torch.nn.Module):
         if result is None:
             return None
         effector._set_states(result[0], result[1], result[2], result[3])
-        vision, proprioception = result[4], result[5]
-        buffers = self.obs_buffer
-        buffers["proprioception"] = buffers["proprioception"][1:] + [proprioception]
-        buffers["vision"] = buffers["vision"][1:] + [vision]
-        if self.action_frame_stacking:
-            buffers["action"] = buffers["action"][1:] + [action.reshape(-1, self.n_muscles)]
-        parts = [goal, buffers["vision"][0], buffers["proprioception"][0]]
-        obs = torch.cat(parts + buffers["action"][:self.action_frame_stacking], dim=-1)
-        if not deterministic and self._noisy_obs:
-            obs = self.apply_noise(obs, self.obs_noise)
-        return obs if self.differentiable else self.detach(obs)
+        self._push_senses(result[4], result[5], action)
+        return self._observation(deterministic or not self._noisy_obs)
 
     # -- shortcuts and helpers, as in the reference ------------------------------------------------------------
     _deterministic = False

@@ -113,10 +113,14 @@ class Muscle:
         self.dt = engine_effector.timestep / engine_effector.n_ministeps
         self.built = True
 
-    def _parameter(self, name: str) -> torch.Tensor:
+    def _engine_effector(self, what: str):
+        """The engine's effector this muscle is built into; AttributeError naming ``what`` before that."""
         if self._effector is None:
-            raise AttributeError(f"{self.__name__}.{name}: the muscle is not built yet (add it to an effector)")
-        return self._effector.muscle_parameter(name).reshape(1, 1, -1)
+            raise AttributeError(f"{self.__name__}.{what}: the muscle is not built yet (add it to an effector)")
+        return self._effector
+
+    def _parameter(self, name: str) -> torch.Tensor:
+        return self._engine_effector(name).muscle_parameter(name).reshape(1, 1, -1)
 
     # The reference's buffers, shaped (1, 1, n_muscles).
     @property
@@ -126,16 +130,12 @@ class Muscle:
     @property
     def l0_ce(self) -> torch.Tensor:
         """Normalising muscle length of proprioception (the optimal fibre length for Hill models)."""
-        if self._effector is None:
-            raise AttributeError(f"{self.__name__}.l0_ce: the muscle is not built yet (add it to an effector)")
-        return self._effector.proprioception_scales()[0].reshape(1, 1, -1)
+        return self._engine_effector("l0_ce").proprioception_scales()[0].reshape(1, 1, -1)
 
     @property
     def vmax(self) -> torch.Tensor:
         """Normalising muscle velocity of proprioception."""
-        if self._effector is None:
-            raise AttributeError(f"{self.__name__}.vmax: the muscle is not built yet (add it to an effector)")
-        return self._effector.proprioception_scales()[1].reshape(1, 1, -1)
+        return self._engine_effector("vmax").proprioception_scales()[1].reshape(1, 1, -1)
 
     @property
     def l0_se(self) -> torch.Tensor:
@@ -154,11 +154,6 @@ class Muscle:
         return self._parameter("tau_deactivation")
 
     # The model's equations, one at a time (the effector's step runs them all fused).
-    def _engine_effector(self, what: str):
-        if self._effector is None:
-            raise AttributeError(f"{self.__name__}.{what}: the muscle is not built yet (add it to an effector)")
-        return self._effector
-
     def _as_state(self, x) -> torch.Tensor:
         dtype = self.max_iso_force.dtype
         return x.to(dtype) if torch.is_tensor(x) else torch.as_tensor(x, dtype=dtype)
