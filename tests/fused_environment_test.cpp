@@ -13,10 +13,12 @@ namespace {
 
 using testing::compare;
 
+enum class Fields { kNone, kCurl, kEveryType };
+
 struct EnvironmentCase {
   std::string name;
   EnvironmentOptions options;
-  bool curl_field;
+  Fields fields;
   const char* fused_node;  // the node that makes a step's observation on the fused path
 };
 void PrintTo(const EnvironmentCase& c, std::ostream* os) { *os << c.name; }
@@ -30,8 +32,22 @@ struct Episode {
 Episode run(const EnvironmentCase& c, const char* kernels, torch::Dtype dtype, const torch::Tensor& actions) {
   auto effector = make_relu_point_mass24(nullptr, EffectorOptions().kernels(kernels));
   effector->to(dtype);
-  auto task = std::make_shared<RandomTargetReach>();
-  if (c.curl_field) task->add_field(std::make_shared<CurlField>(20.0));
+  TaskPtr task = std::make_shared<RandomTargetReach>();
+  if (c.fields == Fields::kCurl) task->add_field(std::make_shared<CurlField>(20.0));
+  if (c.fields == Fields::kEveryType) {
+    // Go cues inside the episode; every field with a window, a fraction or the go cue, so that steps and trials
+    // with and without each are in the episode.
+    task = std::make_shared<CentreOutReach>(CentreOutReachOptions(), ReachTaskOptions().go_cue_window({0.05, 0.15}));
+    auto window = ForceFieldOptions().start_time(0.03).end_time(0.2);
+    task->add_field(std::make_shared<CurlField>(15.0, ForceFieldOptions().off_before_go_cue(true)));
+    task->add_field(std::make_shared<ViscousField>(2.0, ForceFieldOptions(window).fraction(0.5)));
+    task->add_field(std::make_shared<ConstantLoad>(std::vector<double>{0.5, -0.3}, window));
+    task->add_field(std::make_shared<ForcePulse>(
+        ForcePulseOptions().magnitude(3.0).duration(0.03).onset_earliest(0.04).onset_latest(0.12).directions(
+            {{1.0, 0.0}, {0.0, 1.0}})));
+    task->add_field(std::make_shared<ForceChannel>(
+        500.0, 10.0, ForceFieldOptions().fraction(0.6).off_before_go_cue(true)));
+  }
   Environment environment(effector, task, EnvironmentOptions(c.options).seed(7));
   Episode episode;
   auto leaf = actions.to(dtype).detach().requires_grad_(true);
@@ -87,20 +103,26 @@ INSTANTIATE_TEST_SUITE_P(
     Paths, FusedEnvironment,
     ::testing::Values(
         // Observation straight from the step node.
-        EnvironmentCase{"NoDelayNoNoise", EnvironmentOptions().max_ep_duration(0.25), false, "FusedEffectorStep"},
+        EnvironmentCase{"NoDelayNoNoise", EnvironmentOptions().max_ep_duration(0.25), Fields::kNone, "FusedEffectorStep"},
         EnvironmentCase{"NoDelaySensoryNoise",
                         EnvironmentOptions().max_ep_duration(0.25).vision_noise(0.01).proprioception_noise(0.02).action_noise(0.01),
-                        false, "FusedEffectorStep"},
-        EnvironmentCase{"NoDelayCurlField", EnvironmentOptions().max_ep_duration(0.25).vision_noise(0.01), true,
+                        Fields::kNone, "FusedEffectorStep"},
+        EnvironmentCase{"NoDelayCurlField", EnvironmentOptions().max_ep_duration(0.25).vision_noise(0.01), Fields::kCurl,
                         "FusedEffectorStep"},
+        EnvironmentCase{"EveryFieldType", EnvironmentOptions().max_ep_duration(0.25).vision_noise(0.01),
+                        Fields::kEveryType, "FusedEffectorStep"},
+        EnvironmentCase{"EveryFieldTypeWithDelays",
+                        EnvironmentOptions().max_ep_duration(0.25).vision_delay(0.05).proprioception_delay(0.02)
+                            .action_noise(0.01),
+                        Fields::kEveryType, "ConcatColumns"},
         // Senses from the step node, then a concatenation of the delayed ones (and noise).
         EnvironmentCase{"Delays",
                         EnvironmentOptions().max_ep_duration(0.25).vision_delay(0.05).proprioception_delay(0.02)
                             .vision_noise(0.01).proprioception_noise(0.02),
-                        false, "ConcatColumns"},
-        EnvironmentCase{"ObservationNoise", EnvironmentOptions().max_ep_duration(0.25).obs_noise({0.03}), false,
+                        Fields::kNone, "ConcatColumns"},
+        EnvironmentCase{"ObservationNoise", EnvironmentOptions().max_ep_duration(0.25).obs_noise({0.03}), Fields::kNone,
                         "ConcatColumns"},
-        EnvironmentCase{"ActionFrames", EnvironmentOptions().max_ep_duration(0.25).action_frame_stacking(2), false,
+        EnvironmentCase{"ActionFrames", EnvironmentOptions().max_ep_duration(0.25).action_frame_stacking(2), Fields::kNone,
                         "ConcatColumns"}),
     [](const ::testing::TestParamInfo<EnvironmentCase>& info) { return info.param.name; });
 

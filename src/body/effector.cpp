@@ -185,7 +185,7 @@ torch::Tensor EffectorImpl::load_tensor(const torch::Tensor& load, int64_t batch
     return fmt::format("expected shape [{}, {}] (or one row for the batch), got {}", batch, width,
                        fmt::join(value.sizes(), "x"));
   });
-  return value.expand({batch, width});
+  return value.size(0) == batch ? value : value.expand({batch, width});  // an expand is an autograd node per step
 }
 
 EffectorImpl::Derivative EffectorImpl::derivative(const torch::Tensor& excitation, const Stage& stage,

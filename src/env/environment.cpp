@@ -6,6 +6,7 @@
 
 #include "body/fused/effector_step.h"
 #include "body/fused/senses.h"
+#include "env/field_kernel.h"
 #include "motornet/core/error.h"
 
 namespace motornet {
@@ -194,6 +195,12 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   no_load_ = torch::zeros({rows, effector_->space_dim()}, options);
   no_action_frames_ = torch::zeros({rows, 0}, options);
   goal_steps_ = trials_.goal.unbind(1);  // one view per step, taken once
+  field_names_.clear();
+  for (size_t i = 0; i < task_->fields().size(); ++i) field_names_.push_back(task_->field_name(i));
+  // The fields run fused with a fused effector step on the CPU (their gradient meets it there).
+  field_kernel_ = nullptr;
+  if (!task_->fields().empty() && options.device().is_cpu() && effector_->uses_fused_kernels())
+    field_kernel_ = fused::FieldKernel::build(task_->fields(), trials_, n_steps_, dt, effector_->space_dim());
   input_steps_ = trials_.inputs.unbind(1);
   // Without delays, stacked actions or observation noise, the observation after a step is [task inputs | senses
   // of the new state]: the fused step computes it whole, and `observe` receives its three column blocks as views
@@ -230,10 +237,18 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   // Forces on the hand from the state at the start of the step.
   StepInfo info;
   torch::Tensor load;  // undefined: no force on the hand
-  for (size_t i = 0; i < task_->fields().size(); ++i) {
-    auto force = task_->fields()[i]->force(t_, timestep(), state_, trials_, trials_.fields[i]);
-    info.field_forces[task_->field_name(i)] = force;
-    load = load.defined() ? load + force : force;
+  if (field_kernel_ && !field_kernel_->any_on(t_)) {
+    for (const auto& name : field_names_) info.field_forces[name] = no_load_;
+  } else if (field_kernel_) {
+    auto forces = fused::field_forces(field_kernel_, t_, state_.cartesian);  // each field's, then the sum
+    for (size_t i = 0; i < field_names_.size(); ++i) info.field_forces[field_names_[i]] = std::move(forces[i]);
+    load = std::move(forces.back());
+  } else {
+    for (size_t i = 0; i < task_->fields().size(); ++i) {
+      auto force = task_->fields()[i]->force(t_, timestep(), state_, trials_, trials_.fields[i]);
+      info.field_forces[field_names_[i]] = force;
+      load = load.defined() ? load + force : force;
+    }
   }
   // The senses' noise is drawn before the step, in the order op by op takes it (nothing in a step draws), so
   // that the fused path can compute the senses inside the step's node.

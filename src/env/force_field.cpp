@@ -2,15 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <limits>
+
 #include "motornet/core/error.h"
 
 namespace motornet {
 
 namespace {
-torch::Tensor hand_velocity(const EffectorState& state) {
-  const int64_t S = state.cartesian.size(1) / 2;
-  return state.cartesian.narrow(1, S, S);
-}
 int64_t steps_for(double seconds, double timestep) { return static_cast<int64_t>(std::llround(seconds / timestep)); }
 }  // namespace
 
@@ -33,6 +31,22 @@ ForceField::ForceField(ForceFieldOptions options) : options_(std::move(options))
   force_field_option_table().check(options_);
 }
 
+torch::Tensor AffineForce::evaluate(const torch::Tensor& cartesian) const {
+  const int64_t B = cartesian.size(0), S = cartesian.size(1) / 2;
+  const auto options = cartesian.options();
+  torch::Tensor force;
+  auto add = [&](const torch::Tensor& term) { force = force.defined() ? force + term : term; };
+  if (position_gain.defined()) {
+    auto offset = cartesian.narrow(1, 0, S);
+    if (anchor.defined()) offset = offset - anchor.to(options);
+    add(torch::matmul(position_gain.to(options), offset.unsqueeze(2)).squeeze(2));
+  }
+  if (velocity_gain.defined())
+    add(torch::matmul(velocity_gain.to(options), cartesian.narrow(1, S, S).unsqueeze(2)).squeeze(2));
+  if (bias.defined()) add(bias.to(options));
+  return force.defined() ? force : torch::zeros({B, S}, options);
+}
+
 FieldTrials ForceField::sample(int64_t batch_size, int64_t space_dim, double timestep, torch::Generator& generator) const {
   FieldTrials draws;
   auto uniform = torch::rand({batch_size}, generator, torch::kFloat64);
@@ -40,46 +54,77 @@ FieldTrials ForceField::sample(int64_t batch_size, int64_t space_dim, double tim
   return draws;
 }
 
+// Windows are judged on the step index, so that start/end times that are whole multiples of the timestep are
+// exact.
+int64_t ForceField::first_step(double timestep) const { return steps_for(options_.start_time(), timestep); }
+int64_t ForceField::end_step(double timestep) const {
+  return std::isinf(options_.end_time()) ? std::numeric_limits<int64_t>::max() : steps_for(options_.end_time(), timestep);
+}
+
+torch::Tensor ForceField::on_steps(int64_t first, int64_t count, double timestep, const Trials& trials,
+                                   const FieldTrials& draws) const {
+  const auto device = draws.active.device();
+  auto steps = torch::arange(first, first + count, torch::TensorOptions(torch::kInt64).device(device)).unsqueeze(1);
+  auto on = steps.ge(first_step(timestep)).logical_and(steps.lt(end_step(timestep)));
+  if (options_.off_before_go_cue()) on = on.logical_and(trials.go_cue_step.to(device).unsqueeze(0).le(steps));
+  return on.to(torch::kFloat64) * draws.active.to(torch::kFloat64).unsqueeze(0);
+}
+
 torch::Tensor ForceField::force(int64_t step, double timestep, const EffectorState& state, const Trials& trials,
                                 const FieldTrials& draws) const {
-  // Windows are judged on the step index, so that start/end times that are whole multiples of the timestep
-  // are exact.
-  const bool in_window = step >= steps_for(options_.start_time(), timestep) &&
-                         (std::isinf(options_.end_time()) || step < steps_for(options_.end_time(), timestep));
   auto options = state.cartesian.options();
-  if (!in_window) return torch::zeros({state.cartesian.size(0), state.cartesian.size(1) / 2}, options);
-  auto mask = draws.active.to(options);
-  if (options_.off_before_go_cue()) mask = mask * (trials.go_cue_step <= step).to(options);
-  return raw_force(step, timestep, state, trials, draws) * mask.unsqueeze(1);
+  if (step < first_step(timestep) || step >= end_step(timestep))
+    return torch::zeros({state.cartesian.size(0), state.cartesian.size(1) / 2}, options);
+  auto on = on_steps(step, 1, timestep, trials, draws)[0].to(options);
+  return raw_force(step, timestep, state, trials, draws) * on.unsqueeze(1);
 }
+
+torch::Tensor ForceField::raw_force(int64_t, double, const EffectorState& state, const Trials& trials,
+                                    const FieldTrials& draws) const {
+  auto form = affine_force(state.cartesian.size(1) / 2, trials, draws);
+  require(form.has_value(), "type",
+          fmt::format("the field type '{}' defines neither affine_force nor raw_force", type_name()));
+  return form->evaluate(state.cartesian);
+}
+
+namespace {
+// [B, S, S] copies of one S x S matrix (row-major values).
+torch::Tensor per_trial_matrix(int64_t batch, int64_t space_dim, std::vector<double> values) {
+  return torch::tensor(values, torch::kFloat64).reshape({1, space_dim, space_dim}).expand({batch, space_dim, space_dim});
+}
+}  // namespace
 
 CurlField::CurlField(double strength, ForceFieldOptions options) : ForceField(std::move(options)), strength_(strength) {}
 
-torch::Tensor CurlField::raw_force(int64_t, double, const EffectorState& state, const Trials&, const FieldTrials&) const {
-  auto velocity = hand_velocity(state);
-  require(velocity.size(1) == 2, "type", "a curl field needs a planar effector (space_dim 2)");
+std::optional<AffineForce> CurlField::affine_force(int64_t space_dim, const Trials&, const FieldTrials& draws) const {
+  require(space_dim == 2, "type", "a curl field needs a planar effector (space_dim 2)");
   // F = k [[0, 1], [-1, 0]] v = k (v_y, -v_x)
-  return strength_ * torch::stack({velocity.select(1, 1), -velocity.select(1, 0)}, 1);
+  AffineForce form;
+  form.velocity_gain = per_trial_matrix(draws.active.size(0), 2, {0.0, strength_, -strength_, 0.0});
+  return form;
 }
 
 ViscousField::ViscousField(double viscosity, ForceFieldOptions options)
     : ForceField(std::move(options)), viscosity_(viscosity) {}
 
-torch::Tensor ViscousField::raw_force(int64_t, double, const EffectorState& state, const Trials&,
-                                      const FieldTrials&) const {
-  return -viscosity_ * hand_velocity(state);
+std::optional<AffineForce> ViscousField::affine_force(int64_t space_dim, const Trials&,
+                                                      const FieldTrials& draws) const {
+  AffineForce form;  // F = -b v
+  form.velocity_gain =
+      (-viscosity_ * torch::eye(space_dim, torch::kFloat64)).expand({draws.active.size(0), space_dim, space_dim});
+  return form;
 }
 
 ConstantLoad::ConstantLoad(std::vector<double> force, ForceFieldOptions options)
     : ForceField(std::move(options)), force_(std::move(force)) {}
 
-torch::Tensor ConstantLoad::raw_force(int64_t, double, const EffectorState& state, const Trials&,
-                                      const FieldTrials&) const {
-  const int64_t S = state.cartesian.size(1) / 2;
-  require(static_cast<int64_t>(force_.size()) == S, "force",
-          fmt::format("expected {} numbers (the effector's space_dim), got {}", S, force_.size()));
-  auto force = torch::tensor(force_, torch::kFloat64).to(state.cartesian.options());
-  return force.unsqueeze(0).expand({state.cartesian.size(0), S});
+std::optional<AffineForce> ConstantLoad::affine_force(int64_t space_dim, const Trials&,
+                                                      const FieldTrials& draws) const {
+  require(static_cast<int64_t>(force_.size()) == space_dim, "force",
+          fmt::format("expected {} numbers (the effector's space_dim), got {}", space_dim, force_.size()));
+  AffineForce form;
+  form.bias = torch::tensor(force_, torch::kFloat64).unsqueeze(0).expand({draws.active.size(0), space_dim});
+  return form;
 }
 
 ForcePulse::ForcePulse(ForcePulseOptions pulse, ForceFieldOptions options)
@@ -115,12 +160,21 @@ FieldTrials ForcePulse::sample(int64_t batch_size, int64_t space_dim, double tim
   return draws;
 }
 
-torch::Tensor ForcePulse::raw_force(int64_t step, double timestep, const EffectorState& state, const Trials&,
-                                    const FieldTrials& draws) const {
+torch::Tensor ForcePulse::on_steps(int64_t first, int64_t count, double timestep, const Trials& trials,
+                                   const FieldTrials& draws) const {
   const int64_t duration = std::max<int64_t>(1, steps_for(pulse_.duration(), timestep));
-  auto on = (draws.onset_step <= step).logical_and(draws.onset_step + duration > step);
-  auto options = state.cartesian.options();
-  return pulse_.magnitude() * draws.direction.to(options) * on.to(options).unsqueeze(1);
+  auto onset = draws.onset_step.unsqueeze(0);
+  auto steps = torch::arange(first, first + count, onset.options()).unsqueeze(1);
+  auto pulse_on = onset.le(steps).logical_and((onset + duration).gt(steps));
+  return ForceField::on_steps(first, count, timestep, trials, draws) * pulse_on.to(torch::kFloat64);
+}
+
+std::optional<AffineForce> ForcePulse::affine_force(int64_t space_dim, const Trials&, const FieldTrials& draws) const {
+  require(draws.direction.size(1) == space_dim, "directions",
+          fmt::format("expected {} numbers (the effector's space_dim), got {}", space_dim, draws.direction.size(1)));
+  AffineForce form;
+  form.bias = pulse_.magnitude() * draws.direction.to(torch::kFloat64);
+  return form;
 }
 
 ForceChannel::ForceChannel(double stiffness, double damping, ForceFieldOptions options)
@@ -129,22 +183,22 @@ ForceChannel::ForceChannel(double stiffness, double damping, ForceFieldOptions o
   require(damping >= 0.0, "damping", fmt::format("must not be negative, got {}", damping));
 }
 
-torch::Tensor ForceChannel::raw_force(int64_t, double, const EffectorState& state, const Trials& trials,
-                                      const FieldTrials&) const {
-  const int64_t S = state.cartesian.size(1) / 2;
-  auto options = state.cartesian.options();
-  auto position = state.cartesian.narrow(1, 0, S);
-  auto velocity = state.cartesian.narrow(1, S, S);
-  auto start = trials.start.to(options);
-  auto line = trials.target.to(options) - start;
-  // Unit direction of the channel; a trial whose target is its start has no channel direction (no force).
+std::optional<AffineForce> ForceChannel::affine_force(int64_t space_dim, const Trials& trials,
+                                                      const FieldTrials&) const {
+  // The wall acts on the part of the hand's offset from the start (and of its velocity) perpendicular to the
+  // start-target line: the projection I - u u' with u the line's unit direction. A trial whose target is its
+  // start has no channel direction (no force).
+  auto start = trials.start.to(torch::kFloat64);
+  auto line = trials.target.to(torch::kFloat64) - start;
   auto length = line.norm(2, 1, true);
-  auto has_line = (length > 1e-12).to(options);
+  auto has_line = (length > 1e-12).to(torch::kFloat64).unsqueeze(2);
   auto unit = line / length.clamp_min(1e-12);
-  auto offset = position - start;
-  auto deviation = offset - (offset * unit).sum(1, true) * unit;
-  auto deviation_rate = velocity - (velocity * unit).sum(1, true) * unit;
-  return -(stiffness_ * deviation + damping_ * deviation_rate) * has_line;
+  auto perpendicular = torch::eye(space_dim, torch::kFloat64).unsqueeze(0) - unit.unsqueeze(2) * unit.unsqueeze(1);
+  AffineForce form;  // F = -(K e + B e'), e = (I - u u')(p - start)
+  form.position_gain = -stiffness_ * perpendicular * has_line;
+  form.anchor = start;
+  form.velocity_gain = -damping_ * perpendicular * has_line;
+  return form;
 }
 
 }  // namespace motornet

@@ -23,6 +23,9 @@
 #include "motornet/env/task.h"
 
 namespace motornet {
+namespace fused {
+class FieldKernel;
+}
 
 struct EnvironmentOptions {
   TORCH_ARG(double, max_ep_duration) = 1.0;                       // s
@@ -132,6 +135,9 @@ class EnvironmentImpl : public torch::nn::Module {
   torch::Tensor proprioception_scale_;        // [2, M] length and velocity scales (when their rows are adjacent)
   torch::Tensor no_load_, no_action_frames_;  // zeros [B, S] and [B, 0], shared by every step of the episode
   std::vector<torch::Tensor> goal_steps_, input_steps_;  // the trials' goal and inputs, a view per step
+  std::vector<std::string> field_names_;                  // the task's fields, as the step info names them
+  // The task's fields in one node per step (env/field_kernel.h), or nullptr: op by op.
+  std::shared_ptr<const fused::FieldKernel> field_kernel_;
 };
 TORCH_MODULE(Environment);
 

@@ -2,10 +2,17 @@
 // Forces applied to the hand (endpoint loads) at every step of an episode: force fields, mechanical
 // perturbations and force channels. Each can be limited to a fraction of trials, to a time window, and to the
 // time after the go cue. Fields compute from the effector state at the start of the step.
+//
+// Every built-in field states its equation once, as an affine function of the hand state (AffineForce) with a
+// per-step, per-trial switch (ForceField::on_steps). The op-by-op step evaluates it with tensor ops; the fused
+// environment step evaluates all of a task's fields in one kernel with their exact backward, and skips a step
+// at which no field applies to any trial. A user field may instead override raw_force with any tensor
+// expression of the state; it then runs op by op.
 
 #include <torch/torch.h>
 
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +33,18 @@ struct ForceFieldOptions {
 // The keys every field's YAML block takes, their defaults and checks (core/option_table.h).
 const OptionTable<ForceFieldOptions>& force_field_option_table();
 
+// A field's force on a trial where it applies, affine in the hand position p and velocity v [S] at the start of
+// the step: F = P (p - a) + V v + c. Each part is per trial; an undefined part is zero (the anchor: the origin).
+struct AffineForce {
+  torch::Tensor position_gain;  // P [B, S, S], N/m
+  torch::Tensor anchor;         // a [B, S], m
+  torch::Tensor velocity_gain;  // V [B, S, S], N s/m
+  torch::Tensor bias;           // c [B, S], N
+
+  // F [B, S] for the hand state `cartesian` [B, 2S] (tensor ops, differentiable in the state).
+  torch::Tensor evaluate(const torch::Tensor& cartesian) const;
+};
+
 class ForceField {
  public:
   explicit ForceField(ForceFieldOptions options);
@@ -40,12 +59,27 @@ class ForceField {
   torch::Tensor force(int64_t step, double timestep, const EffectorState& state, const Trials& trials,
                       const FieldTrials& draws) const;
 
+  // Where and when the field applies: [count, B] float64, 1 at (step first + i, trial b) if it applies there,
+  // else 0 (its fraction draw, its time window, the go cue; pulses add their own timing).
+  virtual torch::Tensor on_steps(int64_t first, int64_t count, double timestep, const Trials& trials,
+                                 const FieldTrials& draws) const;
+  // The field's equation for this episode's trials (float64), or nullopt for a field defined by raw_force alone.
+  virtual std::optional<AffineForce> affine_force(int64_t space_dim, const Trials& trials,
+                                                  const FieldTrials& draws) const {
+    return std::nullopt;
+  }
+
  protected:
-  // The force where the field applies, before the trial, window and go-cue masks.
+  // The force where the field applies, before on_steps' switch. The default evaluates affine_force; a field
+  // without one overrides this.
   virtual torch::Tensor raw_force(int64_t step, double timestep, const EffectorState& state, const Trials& trials,
-                                  const FieldTrials& draws) const = 0;
+                                  const FieldTrials& draws) const;
 
  private:
+  // The field's time window in steps: [first_step, end_step).
+  int64_t first_step(double timestep) const;
+  int64_t end_step(double timestep) const;
+
   ForceFieldOptions options_;
 };
 
@@ -55,9 +89,8 @@ class CurlField : public ForceField {
  public:
   CurlField(double strength, ForceFieldOptions options = {});
   std::string type_name() const override { return "curl"; }
-
- protected:
-  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials&, const FieldTrials&) const override;
+  std::optional<AffineForce> affine_force(int64_t space_dim, const Trials& trials,
+                                          const FieldTrials& draws) const override;
 
  private:
   double strength_;  // N s/m
@@ -68,9 +101,8 @@ class ViscousField : public ForceField {
  public:
   ViscousField(double viscosity, ForceFieldOptions options = {});
   std::string type_name() const override { return "viscous"; }
-
- protected:
-  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials&, const FieldTrials&) const override;
+  std::optional<AffineForce> affine_force(int64_t space_dim, const Trials& trials,
+                                          const FieldTrials& draws) const override;
 
  private:
   double viscosity_;  // N s/m
@@ -81,9 +113,8 @@ class ConstantLoad : public ForceField {
  public:
   ConstantLoad(std::vector<double> force, ForceFieldOptions options = {});
   std::string type_name() const override { return "constant"; }
-
- protected:
-  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials&, const FieldTrials&) const override;
+  std::optional<AffineForce> affine_force(int64_t space_dim, const Trials& trials,
+                                          const FieldTrials& draws) const override;
 
  private:
   std::vector<double> force_;
@@ -104,10 +135,11 @@ class ForcePulse : public ForceField {
   ForcePulse(ForcePulseOptions pulse, ForceFieldOptions options = {});
   std::string type_name() const override { return "pulse"; }
   FieldTrials sample(int64_t batch_size, int64_t space_dim, double timestep, torch::Generator& generator) const override;
-
- protected:
-  torch::Tensor raw_force(int64_t step, double timestep, const EffectorState& state, const Trials&,
-                          const FieldTrials& draws) const override;
+  // On during the pulse of each trial, besides the base switch.
+  torch::Tensor on_steps(int64_t first, int64_t count, double timestep, const Trials& trials,
+                         const FieldTrials& draws) const override;
+  std::optional<AffineForce> affine_force(int64_t space_dim, const Trials& trials,
+                                          const FieldTrials& draws) const override;
 
  private:
   ForcePulseOptions pulse_;
@@ -119,10 +151,8 @@ class ForceChannel : public ForceField {
  public:
   ForceChannel(double stiffness, double damping, ForceFieldOptions options = {});
   std::string type_name() const override { return "channel"; }
-
- protected:
-  torch::Tensor raw_force(int64_t, double, const EffectorState& state, const Trials& trials,
-                          const FieldTrials&) const override;
+  std::optional<AffineForce> affine_force(int64_t space_dim, const Trials& trials,
+                                          const FieldTrials& draws) const override;
 
  private:
   double stiffness_;  // N/m
