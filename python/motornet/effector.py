@@ -366,19 +366,29 @@ def _check_default_skeleton(preset: str, skeleton) -> None:
 
 
 class ReluPointMass24(Effector):
-    """A point mass in a 2 x 2 square pulled by four ReLU muscles from the corners (SPEC §6)."""
+    """A point mass in a 2 x 2 square pulled by four ReLU muscles from the corners (SPEC §6).
+
+    With the default 1 kg mass it is the engine's preset; another ``mass`` builds the same four muscle paths on
+    a point mass of that mass (``effector.preset`` is then absent from its configuration block)."""
+
+    _CORNERS = (("UpperRight", (2.0, 2.0)), ("UpperLeft", (-2.0, 2.0)), ("LowerRight", (2.0, -2.0)),
+                ("LowerLeft", (-2.0, -2.0)))
 
     def __init__(self, timestep: float = 0.01, max_isometric_force: float = 500, mass: float = 1, **kwargs):
-        if float(mass) != 1.0:
-            raise ValueError(f"ReluPointMass24: mass={mass}: the preset's point mass is 1 kg in this engine; build "
-                             "an Effector(PointMass(mass=...), ReluMuscle()) with add_muscle for another mass")
         from .muscle import ReluMuscle
+        mass = float(mass)
+        if not mass > 0.0:
+            raise ValueError(f"ReluPointMass24: mass must be positive, got {mass}")
         muscle = ReluMuscle()
         muscle.shared_parameters["max_isometric_force"] = float(max_isometric_force)
-        Effector.__init__(self, PointMass(space_dim=2, mass=1.0), muscle, name="ReluPointMass24",
+        Effector.__init__(self, PointMass(space_dim=2, mass=mass), muscle, name="ReluPointMass24",
                           timestep=timestep, **_preset_kwargs(kwargs))
-        self._preset = "ReluPointMass24"
-        self._rebuild()
+        if mass == 1.0:
+            self._preset = "ReluPointMass24"
+            self._rebuild()
+            return
+        for name, corner in self._CORNERS:
+            self.add_muscle(path_fixation_body=[0, 1], path_coordinates=[list(corner), [0.0, 0.0]], name=name)
 
 
 class RigidTendonArm26(Effector):

@@ -59,6 +59,24 @@ def test_every_muscle_model_builds_on_a_custom_effector():
         assert effector.muscle_name == ["flexor"]
 
 
+def test_relu_point_mass24_of_another_mass_accelerates_in_inverse_proportion():
+    # Same start, same muscles, same action: the first step raises the activation; in the second the muscles
+    # pull from the unmoved start, so the velocity is F dt / m.
+    start = torch.tensor([[0.3, -0.2, 0.0, 0.0]], dtype=torch.float64)
+    velocities = {}
+    for mass in (1.0, 2.5):
+        effector = mn.effector.ReluPointMass24(mass=mass, max_isometric_force=400).to(torch.float64)
+        effector.reset(options={"joint_state": start})
+        for _ in range(2):
+            effector.step(torch.tensor([[0.9, 0.1, 0.4, 0.2]], dtype=torch.float64))
+        velocities[mass] = effector.states["joint"][0, 2:]
+        assert effector.muscle_name == ["UpperRight", "UpperLeft", "LowerRight", "LowerLeft"]
+    assert velocities[1.0].abs().max() > 0
+    assert torch.allclose(velocities[2.5] * 2.5, velocities[1.0], rtol=1e-12, atol=0)
+    with pytest.raises(ValueError, match="mass must be positive"):
+        mn.effector.ReluPointMass24(mass=0)
+
+
 def test_joint_state_tiles_and_sets_the_batch():
     effector = mn.effector.ReluPointMass24()
     effector.reset(options={"batch_size": 3, "joint_state": torch.tensor([[0.1, 0.2]])})
