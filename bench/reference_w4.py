@@ -70,8 +70,10 @@ class CentreOutCurl(mn.environment.Environment):
         return super()._get_obs_size() + 1  # the go signal
 
     def get_obs(self, action=None, deterministic=False):
+        self.update_obs_buffer(action=action)
         go = (self.go_step <= self.step_index).float().unsqueeze(1)
-        return torch.cat([super().get_obs(action=action, deterministic=deterministic), go], 1)
+        obs = torch.cat([self.goal, self.obs_buffer["vision"][0], self.obs_buffer["proprioception"][0], go], 1)
+        return obs if deterministic else self.apply_noise(obs, noise=self.obs_noise)
 
     def desired_position(self):
         after_go = (self.go_step <= self.step_index).float().unsqueeze(1)
