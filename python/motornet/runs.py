@@ -65,6 +65,35 @@ class Run:
         with h5py.File(path, "r") as f:
             return read(f)
 
+    @property
+    def figures(self) -> dict[str, Path]:
+        """The figures the run wrote (PNG and SVG, in the run and its evaluations), by path relative to the run."""
+        found = sorted(p for pattern in ("*.png", "*.svg") for p in self.directory.rglob(pattern))
+        return {str(p.relative_to(self.directory)): p for p in found}
+
+    def plot_trajectories(self, axis=None, name: str = "eval/rollout.h5", trials=None, cmap: str = "viridis"):
+        """Draws the fingertip paths of a rollout file (default: the end-of-run evaluation's) over time, with each
+        trial's target, on a matplotlib ``axis`` (default: a new figure's). ``trials``: indices to draw (all).
+        Returns the axis."""
+        from . import plotor
+        rollout = self.rollout(name)
+        space_dim = rollout["goal"].shape[-1]
+        if space_dim != 2:
+            raise ValueError(f"{name}: plot_trajectories draws planar effectors, this one has {space_dim} axes")
+        fingertip = rollout["cartesian"][..., :space_dim]
+        target = rollout["trials"]["target"] if "trials" in rollout else rollout["goal"][:, -1]
+        if trials is not None:
+            fingertip, target = fingertip[trials], target[trials]
+        if axis is None:
+            import matplotlib.pyplot as plt
+            axis = plt.figure().add_subplot()
+        plotor.plot_pos_over_time(fingertip, axis=axis, cmap=cmap)
+        axis.scatter(target[:, 0], target[:, 1], marker="x", color="k", zorder=3, label="target")
+        axis.set_aspect("equal")
+        axis.set_xlabel("x (m)")
+        axis.set_ylabel("y (m)")
+        return axis
+
     def environment(self):
         """An environment with the run's effector, senses and task (:class:`TaskEnvironment`)."""
         from .environment import TaskEnvironment
@@ -101,5 +130,5 @@ def train(config: dict | str | os.PathLike, out: str | os.PathLike | None = None
 
 def load_run(run_directory: str | os.PathLike) -> Run:
     """Opens a run directory: ``run.config``, ``run.policy``, ``run.summary``, ``run.metrics``,
-    ``run.rollout()``, ``run.environment()``."""
+    ``run.rollout()``, ``run.figures``, ``run.plot_trajectories()``, ``run.environment()``."""
     return Run(run_directory)

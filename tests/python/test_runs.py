@@ -42,6 +42,18 @@ def test_train_and_load_run_end_to_end(tmp_path):
     rollout = reopened.rollout()
     assert rollout["joint"].ndim == 3
 
+    # The run's figures and a trajectory plot drawn from its rollout file.
+    assert reopened.figures and all(path.is_file() for path in reopened.figures.values())
+    import matplotlib
+    matplotlib.use("Agg")
+    axis = reopened.plot_trajectories(trials=[0, 1])
+    from matplotlib.collections import LineCollection
+    paths = [c for c in axis.collections if isinstance(c, LineCollection)]
+    steps = reopened.rollout()["cartesian"].shape[1] - 1
+    assert len(paths) == 1 and len(paths[0].get_segments()) == 2 * steps, "two trials' paths, a segment per step"
+    axis.figure.savefig(tmp_path / "trajectories.png")
+    assert (tmp_path / "trajectories.png").stat().st_size > 0
+
 
 def test_bad_configurations_raise_value_error_naming_the_key(tmp_path):
     config = tutorial_config()
