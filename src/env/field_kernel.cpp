@@ -47,6 +47,8 @@ class FusedFieldForces : public torch::autograd::Function<FusedFieldForces> {
     ctx->saved_data["step"] = step;
     ctx->set_materialize_grads(false);
     const int64_t B = kernel.batch(), S = kernel.space_dim(), F = kernel.n_fields();
+    TORCH_CHECK(cartesian.dim() == 2 && cartesian.size(0) == B && cartesian.size(1) == 2 * S,
+                "the fused fields of this episode take a hand state [", B, ", ", 2 * S, "], got ", cartesian.sizes());
     std::vector<double> hand(B * 2 * S), forces((F + 1) * B * S);
     std::vector<double*> outputs(F + 1);
     for (int64_t f = 0; f <= F; ++f) outputs[f] = forces.data() + f * B * S;
