@@ -98,6 +98,20 @@ TEST_P(FusedFields, EqualTheOpByOpFieldInValuesAndGradientsAtEveryStep) {
   if (GetParam().depends_on_state) EXPECT_GT(largest_gradient, 0.0);
 }
 
+// A user's field with an affine form (a spring pulling the hand back to the trial's start) is fused like the
+// built-ins.
+class SpringToStart : public ForceField {
+ public:
+  explicit SpringToStart(ForceFieldOptions options) : ForceField(std::move(options)) {}
+  std::string type_name() const override { return "spring_to_start"; }
+  std::optional<AffineForce> affine_force(int64_t space_dim, const Trials& trials, const FieldTrials&) const override {
+    AffineForce form;
+    form.position_gain = (-300.0 * torch::eye(space_dim, torch::kFloat64)).expand({trials.batch_size(), space_dim, space_dim});
+    form.anchor = trials.start;
+    return form;
+  }
+};
+
 ForceFieldOptions windowed(double fraction, bool after_go) {
   // A window [0.05, 0.21) s: steps 5 to 20, so both edges fall inside the episode.
   return ForceFieldOptions().fraction(fraction).start_time(0.05).end_time(0.21).off_before_go_cue(after_go);
@@ -120,7 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
                                                         windowed(0.8, false));
                   },
                   false},
-        FieldCase{"Channel", [] { return std::make_shared<ForceChannel>(2000.0, 50.0, windowed(0.5, true)); }, true}),
+        FieldCase{"Channel", [] { return std::make_shared<ForceChannel>(2000.0, 50.0, windowed(0.5, true)); }, true},
+        FieldCase{"UserAffineSpring", [] { return std::make_shared<SpringToStart>(windowed(0.5, true)); }, true}),
     [](const ::testing::TestParamInfo<FieldCase>& info) { return info.param.name; });
 
 // A field defined by raw_force alone (any tensor expression of the state) has no fused form: the environment
@@ -149,6 +164,26 @@ TEST(FusedFields, AFieldWithoutAnAffineFormIsNotFused) {
   const auto& load = step.info.endpoint_load;
   EXPECT_TRUE(torch::allclose(load, step.info.field_forces.at("curl_0") + step.info.field_forces.at("spring_1")))
       << "the load is the sum of the fields";
+}
+
+class NoEquation : public ForceField {
+ public:
+  NoEquation() : ForceField(ForceFieldOptions()) {}
+  std::string type_name() const override { return "empty"; }
+};
+
+TEST(FusedFields, AFieldWithNeitherFormIsAnInputErrorNamingIt) {
+  const std::vector<std::shared_ptr<ForceField>> fields{std::make_shared<NoEquation>()};
+  const auto trials = trials_for(fields, 2);
+  EffectorState state;
+  state.cartesian = torch::zeros({kBatch, 4});
+  try {
+    fields[0]->force(0, kTimestep, state, trials, trials.fields[0]);
+    FAIL() << "expected an InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("'empty' defines neither affine_force nor raw_force"), std::string::npos)
+        << error.what();
+  }
 }
 
 TEST(FusedFields, TheEnvironmentTakesTheLoadFromOneNodeAndSkipsStepsWithNoFieldOn) {

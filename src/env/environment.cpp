@@ -195,13 +195,13 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   no_load_ = torch::zeros({rows, effector_->space_dim()}, options);
   no_action_frames_ = torch::zeros({rows, 0}, options);
   goal_steps_ = trials_.goal.unbind(1);  // one view per step, taken once
+  input_steps_ = trials_.inputs.unbind(1);
   field_names_.clear();
   for (size_t i = 0; i < task_->fields().size(); ++i) field_names_.push_back(task_->field_name(i));
   // The fields run fused with a fused effector step on the CPU (their gradient meets it there).
   field_kernel_ = nullptr;
   if (!task_->fields().empty() && options.device().is_cpu() && effector_->uses_fused_kernels())
     field_kernel_ = fused::FieldKernel::build(task_->fields(), trials_, n_steps_, dt, effector_->space_dim());
-  input_steps_ = trials_.inputs.unbind(1);
   // Without delays, stacked actions or observation noise, the observation after a step is [task inputs | senses
   // of the new state]: the fused step computes it whole, and `observe` receives its three column blocks as views
   // (the default observe's concatenation of them is that tensor again; a subclass's observe sees the same values).

@@ -76,15 +76,13 @@ torch::Tensor ForceField::force(int64_t step, double timestep, const EffectorSta
   if (step < first_step(timestep) || step >= end_step(timestep))
     return torch::zeros({state.cartesian.size(0), state.cartesian.size(1) / 2}, options);
   auto on = on_steps(step, 1, timestep, trials, draws)[0].to(options);
-  return raw_force(step, timestep, state, trials, draws) * on.unsqueeze(1);
+  const auto form = affine_force(state.cartesian.size(1) / 2, trials, draws);
+  const auto raw = form ? form->evaluate(state.cartesian) : raw_force(step, timestep, state, trials, draws);
+  return raw * on.unsqueeze(1);
 }
 
-torch::Tensor ForceField::raw_force(int64_t, double, const EffectorState& state, const Trials& trials,
-                                    const FieldTrials& draws) const {
-  auto form = affine_force(state.cartesian.size(1) / 2, trials, draws);
-  require(form.has_value(), "type",
-          fmt::format("the field type '{}' defines neither affine_force nor raw_force", type_name()));
-  return form->evaluate(state.cartesian);
+torch::Tensor ForceField::raw_force(int64_t, double, const EffectorState&, const Trials&, const FieldTrials&) const {
+  throw InputError("type", fmt::format("the field type '{}' defines neither affine_force nor raw_force", type_name()));
 }
 
 namespace {

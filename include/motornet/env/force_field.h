@@ -6,8 +6,9 @@
 // Every built-in field states its equation once, as an affine function of the hand state (AffineForce) with a
 // per-step, per-trial switch (ForceField::on_steps). The op-by-op step evaluates it with tensor ops; the fused
 // environment step evaluates all of a task's fields in one kernel with their exact backward, and skips a step
-// at which no field applies to any trial. A user field may instead override raw_force with any tensor
-// expression of the state; it then runs op by op.
+// at which no field applies to any trial. A user field (a subclass of ForceField; the built-ins are final, so
+// that no subclass can change one path's equation and not the other's) either gives an affine_force, and is
+// fused like them, or overrides raw_force with any tensor expression of the state, and runs op by op.
 
 #include <torch/torch.h>
 
@@ -70,8 +71,8 @@ class ForceField {
   }
 
  protected:
-  // The force where the field applies, before on_steps' switch. The default evaluates affine_force; a field
-  // without one overrides this.
+  // The force where the field applies, before on_steps' switch, for a field without an affine_force (one with
+  // an affine_force is evaluated from it on both paths, and this is not called).
   virtual torch::Tensor raw_force(int64_t step, double timestep, const EffectorState& state, const Trials& trials,
                                   const FieldTrials& draws) const;
 
@@ -85,7 +86,7 @@ class ForceField {
 
 // Curl field F = k [[0, 1], [-1, 0]] v on the hand velocity v: k > 0 pushes the hand to the right of its
 // motion (the force is the velocity turned 90° clockwise), k < 0 to the left (counter-clockwise). Planar only.
-class CurlField : public ForceField {
+class CurlField final : public ForceField {
  public:
   CurlField(double strength, ForceFieldOptions options = {});
   std::string type_name() const override { return "curl"; }
@@ -97,7 +98,7 @@ class CurlField : public ForceField {
 };
 
 // Viscous field F = -b v.
-class ViscousField : public ForceField {
+class ViscousField final : public ForceField {
  public:
   ViscousField(double viscosity, ForceFieldOptions options = {});
   std::string type_name() const override { return "viscous"; }
@@ -109,7 +110,7 @@ class ViscousField : public ForceField {
 };
 
 // A constant endpoint force [S] (N).
-class ConstantLoad : public ForceField {
+class ConstantLoad final : public ForceField {
  public:
   ConstantLoad(std::vector<double> force, ForceFieldOptions options = {});
   std::string type_name() const override { return "constant"; }
@@ -130,7 +131,7 @@ struct ForcePulseOptions {
   TORCH_ARG(std::vector<std::vector<double>>, directions) = {};
 };
 
-class ForcePulse : public ForceField {
+class ForcePulse final : public ForceField {
  public:
   ForcePulse(ForcePulseOptions pulse, ForceFieldOptions options = {});
   std::string type_name() const override { return "pulse"; }
@@ -147,7 +148,7 @@ class ForcePulse : public ForceField {
 
 // Force channel (error clamp): a spring-damper wall F = -(K e + B e') on the hand's deviation e from the
 // straight line between start and target (the component of hand position perpendicular to it).
-class ForceChannel : public ForceField {
+class ForceChannel final : public ForceField {
  public:
   ForceChannel(double stiffness, double damping, ForceFieldOptions options = {});
   std::string type_name() const override { return "channel"; }
