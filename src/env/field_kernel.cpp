@@ -1,5 +1,7 @@
 #include "env/field_kernel.h"
 
+#include "body/fused/tensor_values.h"
+
 #include <algorithm>
 
 namespace motornet::fused {
@@ -8,12 +10,11 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The values of a [rows, ...] float64 tensor in row-major order (zeros of `size` when undefined).
+// The values of a [rows, ...] tensor in row-major order, in double (zeros of `size` when undefined).
 std::vector<double> table(const torch::Tensor& t, int64_t size) {
   if (!t.defined()) return std::vector<double>(size, 0.0);
-  auto flat = t.detach().to(torch::kCPU, torch::kFloat64).contiguous();
-  TORCH_CHECK(flat.numel() == size, "a field table has ", flat.numel(), " values, expected ", size);
-  return std::vector<double>(flat.data_ptr<double>(), flat.data_ptr<double>() + size);
+  TORCH_CHECK(t.numel() == size, "a field table has ", t.numel(), " values, expected ", size);
+  return values(t);
 }
 
 void append(std::vector<double>& to, const std::vector<double>& values) { to.insert(to.end(), values.begin(), values.end()); }
