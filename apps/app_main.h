@@ -31,8 +31,8 @@ inline std::optional<int> parse_command_line(CLI::App& app, int argc, char** arg
 template <class Run>
 int run_app(const char* name, Run&& run) {
   try {
-    // LibTorch keeps its thread count (OMP_NUM_THREADS or the cores); BLAS runs on the calling thread.
-    set_num_threads(torch::get_num_threads());
+    // OMP_NUM_THREADS or every available core for LibTorch; BLAS runs on the calling thread.
+    set_num_threads(default_num_threads());
     return run();
   } catch (const InputError& error) {
     std::cerr << name << ": error: " << error.what() << "\n";

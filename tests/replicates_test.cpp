@@ -147,6 +147,43 @@ TEST(ReplicatedPolicy, OneLayerGruReplicasStepAsOneFusedNode) {
   }
 }
 
+TEST(ReplicatedPolicy, FusedReplicasGiveTheSameBitsOnOneThreadAsOnSeveral) {
+  // With more than one thread the replicas' blocks of the fused GRU step (forward and backward) run side by side;
+  // each block touches only its own rows and its own slices of the weight gradients, so the bits cannot depend
+  // on how the replicas were shared out.
+  const int previous_threads = torch::get_num_threads();
+  auto run = [](int threads) {
+    torch::set_num_threads(threads);
+    std::vector<Policy> replicas;
+    for (int64_t k = 0; k < 5; ++k)
+      replicas.push_back(build_policy("{type: GRU, hidden_size: 6, hidden_noise: 0.1}", 20 + k));
+    ReplicatedPolicy together(replicas);
+    together->train();
+    torch::manual_seed(7);  // the hidden noise's draws
+    together->start_episode();
+    auto observations = torch::rand({4, 15, 7}, at::detail::createCPUGenerator(3)).requires_grad_();
+    auto hidden = together->initial_hidden(15);
+    torch::Tensor loss = torch::zeros({});
+    for (int64_t t = 0; t < 4; ++t) {
+      auto [action, next] = together->forward(observations[t], hidden);
+      EXPECT_NE(action.grad_fn()->name().find("GruPolicyStep"), std::string::npos) << action.grad_fn()->name();
+      loss = loss + (action * torch::linspace(0.5, 1.5, action.numel()).view_as(action)).sum() + next.pow(2).sum();
+      hidden = next;
+    }
+    loss.backward();
+    std::vector<torch::Tensor> result{loss.detach(), observations.grad()};
+    for (const auto& p : together->parameters()) result.push_back(p.grad().defined() ? p.grad() : torch::Tensor());
+    return result;
+  };
+  const auto one = run(1), three = run(3);
+  torch::set_num_threads(previous_threads);
+  ASSERT_EQ(one.size(), three.size());
+  for (size_t i = 0; i < one.size(); ++i) {
+    ASSERT_TRUE(one[i].defined() && three[i].defined()) << "result " << i << " has no value";
+    EXPECT_TRUE(torch::equal(one[i], three[i])) << "result " << i << " (0: loss, 1: input gradient, then parameters)";
+  }
+}
+
 TEST(ReplicatedPolicy, FallsBackToOneByOneAndRejectsMixedArchitectures) {
   std::vector<Policy> replicas;
   for (int k = 0; k < 2; ++k) {

@@ -1,9 +1,13 @@
 #include "motornet/core/threads.h"
 
 #include <dlfcn.h>
+#include <sched.h>
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <thread>
 
 namespace motornet {
 
@@ -13,6 +17,21 @@ void set_num_threads(int threads) {
   using SetThreads = void (*)(int);
   if (auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     set_blas_threads(1);
+}
+
+int available_cores() {
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof mask, &mask) == 0) return std::max(CPU_COUNT(&mask), 1);
+  return std::max(static_cast<int>(std::thread::hardware_concurrency()), 1);
+}
+
+int default_num_threads() {
+  if (const char* text = std::getenv("OMP_NUM_THREADS")) {
+    char* end = nullptr;
+    const long threads = std::strtol(text, &end, 10);
+    if (end != text && *end == '\0' && threads > 0) return static_cast<int>(threads);
+  }
+  return available_cores();
 }
 
 }  // namespace motornet

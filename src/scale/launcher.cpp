@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "motornet/core/error.h"
+#include "motornet/core/threads.h"
 
 namespace motornet {
 
@@ -96,8 +97,8 @@ int launch_workers(const LaunchOptions& options) {
   // cores each would fight over them.
   std::vector<std::pair<std::string, std::string>> shared;
   if (!std::getenv("OMP_NUM_THREADS")) {
-    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    shared.push_back({"OMP_NUM_THREADS", std::to_string(std::max(1u, cores / static_cast<unsigned>(options.nproc)))});
+    const int cores = available_cores();
+    shared.push_back({"OMP_NUM_THREADS", std::to_string(std::max(1, cores / options.nproc))});
   }
   // SIGINT and SIGTERM to the launcher are passed on to every worker, which checkpoints and stops (a Ctrl-C
   // from the terminal reaches the workers too; a second SIGINT only sets their stop flag again). The handler is

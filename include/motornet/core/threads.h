@@ -8,4 +8,12 @@ namespace motornet {
 // LibTorch's intra-op pool gets `threads` (>= 1); OpenBLAS, when it is the loaded BLAS, gets one thread.
 void set_num_threads(int threads);
 
+// The CPUs this process may run on (its affinity mask; at least 1).
+int available_cores();
+
+// The apps' thread count: OMP_NUM_THREADS when it is set to a positive number, else every available core.
+// LibTorch's own default counts physical cores as its CPU library sees them, which on some virtual machines is
+// one of two: there a ten-replicate run left a core idle and took 21 s where two threads took 15.
+int default_num_threads();
+
 }  // namespace motornet

@@ -1,5 +1,7 @@
 #include "control/policies/gru_policy_step.h"
 
+#include <ATen/Parallel.h>
+
 #include <array>
 
 #include "body/fused/absent_input.h"
@@ -59,6 +61,17 @@ void fill_rows(T* out, const T* bias, int64_t rows, int64_t width) {
   for (int64_t b = 0; b < rows; ++b) std::copy(bias, bias + width, out + b * width);
 }
 
+// Runs body(k) for every replica k. Replicas share nothing but read-only weights, so with LibTorch's pool they
+// run side by side, one or more whole replicas per thread (the products stay on the calling thread of each: the
+// BLAS is pinned to one thread, see core/threads.cpp). One policy's step (K = 1) runs inline.
+template <typename Body>
+void for_each_replica(int64_t K, const Body& body) {
+  if (K == 1) return body(0);
+  at::parallel_for(0, K, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) body(k);
+  });
+}
+
 class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
  public:
   // Saved gate buffer per row: r, z, n, and hn = h W_hn + b_hn (the part of the reset product the backward needs).
@@ -80,8 +93,10 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
       input_part.resize(B * 3 * H);
       hidden_part.resize(B * 3 * H);
       T *gi = input_part.data(), *gh = hidden_part.data(), *a = action.data_ptr<T>();
-      const T *xs = x.data_ptr<T>(), *hs = h.data_ptr<T>(), *ns = next.data_ptr<T>();
-      for (int64_t k = 0; k < K; ++k) {
+      const T *xs = x.data_ptr<T>(), *hs = h.data_ptr<T>(), *noises = noise_rows.numel() > 0 ? noise_rows.data_ptr<T>() : nullptr;
+      T *gate_rows = gates.data_ptr<T>(), *ns = next.data_ptr<T>();
+      // Replica k's rows touch only its own slices of every buffer, so the replicas run side by side.
+      for_each_replica(K, [&](int64_t k) {
         const int64_t row = k * Bk;
         fill_rows(gi + row * 3 * H, b_ih.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
         fill_rows(gh + row * 3 * H, b_hh.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
@@ -89,16 +104,13 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
                          gi + row * 3 * H, 3 * H);
         numeric::gemm<T>(false, true, Bk, 3 * H, H, 1, hs + row * H, H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
                          gh + row * 3 * H, 3 * H);
-      }
-      numeric::gru_gates_forward<T>(B, H, gi, gh, hs, noise_rows.numel() > 0 ? noise_rows.data_ptr<T>() : nullptr,
-                                    gates.data_ptr<T>(), next.data_ptr<T>());
-      for (int64_t k = 0; k < K; ++k) {
-        const int64_t row = k * Bk;
+        numeric::gru_gates_forward<T>(Bk, H, gi + row * 3 * H, gh + row * 3 * H, hs + row * H,
+                                      noises ? noises + row * H : nullptr, gate_rows + row * 4 * H, ns + row * H);
         fill_rows(a + row * M, b_out.data_ptr<T>() + k * M, Bk, M);
         numeric::gemm<T>(false, true, Bk, M, H, 1, ns + row * H, H, w_out.data_ptr<T>() + k * M * H, H, 1,
                          a + row * M, M);
-      }
-      numeric::sigmoid_in_place(a, B * M);
+        numeric::sigmoid_in_place(a + row * M, Bk * M);
+      });
     });
     ctx->save_for_backward({x, h, gates, next, action, weights.w_ih, weights.w_hh, weights.w_out});
     if (ledger) ctx->saved_data["ledger"] = c10::IValue::make_capsule(std::move(ledger));
@@ -120,56 +132,61 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     const auto grad_action = grads[0].defined() ? grads[0].contiguous() : grads[0];
     const auto grad_next = grads[1].defined() ? grads[1].contiguous() : grads[1];
     torch::Tensor grad_x, grad_h;
+    if (want_weights)  // the sums the replicas add to, allocated before they share the ledger
+      for (size_t i = 0; i < (grad_action.defined() ? 6 : 4); ++i) ledger->sum(i);
+    if (want_h) grad_h = torch::empty({B, H}, h.options());
+    if (want_x) grad_x = torch::empty({B, I}, h.options());
     AT_DISPATCH_FLOATING_TYPES(h.scalar_type(), "gru_policy_step_backward", [&] {
       using T = scalar_t;
       // The gradient reaching the new hidden state: from the next step, plus through the readout.
-      thread_local std::vector<T> next_grad;
-      next_grad.assign(B * H, T(0));
-      T* g = next_grad.data();
-      if (grad_next.defined()) std::copy(grad_next.data_ptr<T>(), grad_next.data_ptr<T>() + B * H, g);
-      if (grad_action.defined()) {
-        thread_local std::vector<T> readout_grad;
-        readout_grad.resize(B * M);
-        T* da = readout_grad.data();
-        numeric::sigmoid_backward(grad_action.data_ptr<T>(), action.data_ptr<T>(), da, B * M);
-        for (int64_t k = 0; k < K; ++k) {
-          const int64_t row = k * Bk;
-          numeric::gemm<T>(false, false, Bk, H, M, 1, da + row * M, M, w_out.data_ptr<T>() + k * M * H, H, 1,
-                           g + row * H, H);
-          if (want_weights) {
-            numeric::gemm<T>(true, false, M, H, Bk, 1, da + row * M, M, next.data_ptr<T>() + row * H, H, 1,
-                             ledger->sum(4).data_ptr<T>() + k * M * H, H);
-            numeric::add_column_sums(ledger->sum(5).data_ptr<T>() + k * M, da + row * M, Bk, M);
-          }
-        }
-      }
-      thread_local std::vector<T> input_part, hidden_part;
+      thread_local std::vector<T> next_grad, readout_grad, input_part, hidden_part;
+      next_grad.resize(B * H);
+      readout_grad.resize(B * M);
       input_part.resize(B * 3 * H);
       hidden_part.resize(B * 3 * H);
-      T *dgi = input_part.data(), *dgh = hidden_part.data();
-      const T* prev = h.data_ptr<T>();
-      if (want_h) grad_h = torch::empty({B, H}, h.options());
+      T *g = next_grad.data(), *da = readout_grad.data(), *dgi = input_part.data(), *dgh = hidden_part.data();
+      const T *prev = h.data_ptr<T>(), *xs = x.data_ptr<T>(), *ns = next.data_ptr<T>();
+      const T *gates_rows = gates.data_ptr<T>(), *actions = action.data_ptr<T>();
+      const T *grad_next_rows = grad_next.defined() ? grad_next.data_ptr<T>() : nullptr;
+      const T *grad_action_rows = grad_action.defined() ? grad_action.data_ptr<T>() : nullptr;
       T* gh_out = want_h ? grad_h.data_ptr<T>() : nullptr;
-      numeric::gru_gates_backward<T>(B, H, g, gates.data_ptr<T>(), prev, dgi, dgh, gh_out);
-      if (want_x) grad_x = torch::empty({B, I}, h.options());
-      for (int64_t k = 0; k < K; ++k) {
+      T* gx_out = want_x ? grad_x.data_ptr<T>() : nullptr;
+      // Replica k reads and writes only its rows and its own slices of the weight gradients.
+      for_each_replica(K, [&](int64_t k) {
         const int64_t row = k * Bk;
-        const T *dgi_k = dgi + row * 3 * H, *dgh_k = dgh + row * 3 * H;
+        T* g_k = g + row * H;
+        if (grad_next_rows)
+          std::copy(grad_next_rows + row * H, grad_next_rows + (row + Bk) * H, g_k);
+        else
+          std::fill(g_k, g_k + Bk * H, T(0));
+        if (grad_action_rows) {
+          T* da_k = da + row * M;
+          numeric::sigmoid_backward(grad_action_rows + row * M, actions + row * M, da_k, Bk * M);
+          numeric::gemm<T>(false, false, Bk, H, M, 1, da_k, M, w_out.data_ptr<T>() + k * M * H, H, 1, g_k, H);
+          if (want_weights) {
+            numeric::gemm<T>(true, false, M, H, Bk, 1, da_k, M, ns + row * H, H, 1,
+                             ledger->sums[4].data_ptr<T>() + k * M * H, H);
+            numeric::add_column_sums(ledger->sums[5].data_ptr<T>() + k * M, da_k, Bk, M);
+          }
+        }
+        T *dgi_k = dgi + row * 3 * H, *dgh_k = dgh + row * 3 * H;
+        numeric::gru_gates_backward<T>(Bk, H, g_k, gates_rows + row * 4 * H, prev + row * H, dgi_k, dgh_k,
+                                       gh_out ? gh_out + row * H : nullptr);
         if (want_h)
           numeric::gemm<T>(false, false, Bk, H, 3 * H, 1, dgh_k, 3 * H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
                            gh_out + row * H, H);
         if (want_x)
           numeric::gemm<T>(false, false, Bk, I, 3 * H, 1, dgi_k, 3 * H, w_ih.data_ptr<T>() + k * 3 * H * I, I, 0,
-                           grad_x.data_ptr<T>() + row * I, I);
+                           gx_out + row * I, I);
         if (want_weights) {
-          numeric::gemm<T>(true, false, 3 * H, I, Bk, 1, dgi_k, 3 * H, x.data_ptr<T>() + row * I, I, 1,
-                           ledger->sum(0).data_ptr<T>() + k * 3 * H * I, I);
+          numeric::gemm<T>(true, false, 3 * H, I, Bk, 1, dgi_k, 3 * H, xs + row * I, I, 1,
+                           ledger->sums[0].data_ptr<T>() + k * 3 * H * I, I);
           numeric::gemm<T>(true, false, 3 * H, H, Bk, 1, dgh_k, 3 * H, prev + row * H, H, 1,
-                           ledger->sum(1).data_ptr<T>() + k * 3 * H * H, H);
-          numeric::add_column_sums(ledger->sum(2).data_ptr<T>() + k * 3 * H, dgi_k, Bk, 3 * H);
-          numeric::add_column_sums(ledger->sum(3).data_ptr<T>() + k * 3 * H, dgh_k, Bk, 3 * H);
+                           ledger->sums[1].data_ptr<T>() + k * 3 * H * H, H);
+          numeric::add_column_sums(ledger->sums[2].data_ptr<T>() + k * 3 * H, dgi_k, Bk, 3 * H);
+          numeric::add_column_sums(ledger->sums[3].data_ptr<T>() + k * 3 * H, dgh_k, Bk, 3 * H);
         }
-      }
+      });
     });
     return {grad_x, grad_h, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
