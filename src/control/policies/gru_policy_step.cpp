@@ -93,7 +93,8 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
       input_part.resize(B * 3 * H);
       hidden_part.resize(B * 3 * H);
       T *gi = input_part.data(), *gh = hidden_part.data(), *a = action.data_ptr<T>();
-      const T *xs = x.data_ptr<T>(), *hs = h.data_ptr<T>(), *noises = noise_rows.numel() > 0 ? noise_rows.data_ptr<T>() : nullptr;
+      const T *xs = x.data_ptr<T>(), *hs = h.data_ptr<T>();
+      const T* noises = noise_rows.numel() > 0 ? noise_rows.data_ptr<T>() : nullptr;
       T *gate_rows = gates.data_ptr<T>(), *ns = next.data_ptr<T>();
       // Replica k's rows touch only its own slices of every buffer, so the replicas run side by side.
       for_each_replica(K, [&](int64_t k) {
