@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "motornet/motornet.h"
@@ -182,6 +183,21 @@ TEST(ReplicatedPolicy, FusedReplicasGiveTheSameBitsOnOneThreadAsOnSeveral) {
     ASSERT_TRUE(one[i].defined() && three[i].defined()) << "result " << i << " has no value";
     EXPECT_TRUE(torch::equal(one[i], three[i])) << "result " << i << " (0: loss, 1: input gradient, then parameters)";
   }
+}
+
+TEST(Threads, TheAppsDefaultIsOmpNumThreadsWhenSetElseEveryAvailableCore) {
+  const char* given = std::getenv("OMP_NUM_THREADS");
+  const std::string saved = given ? given : "";
+  EXPECT_GE(available_cores(), 1);
+  setenv("OMP_NUM_THREADS", "3", 1);
+  EXPECT_EQ(default_num_threads(), 3);
+  for (const char* unusable : {"0", "-2", "two", "4x", ""}) {
+    setenv("OMP_NUM_THREADS", unusable, 1);
+    EXPECT_EQ(default_num_threads(), available_cores()) << "OMP_NUM_THREADS=" << unusable;
+  }
+  unsetenv("OMP_NUM_THREADS");
+  EXPECT_EQ(default_num_threads(), available_cores());
+  if (given) setenv("OMP_NUM_THREADS", saved.c_str(), 1);
 }
 
 TEST(ReplicatedPolicy, FallsBackToOneByOneAndRejectsMixedArchitectures) {
