@@ -84,7 +84,7 @@ Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t 
   for (int64_t k = 0; k < replicates; ++k) {
     torch::manual_seed(k);
     policies.push_back(std::make_shared<RecurrentPolicyImpl>(
-        RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden).kernels(kernels)));
+        RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden).kernels(parse_kernel_choice(kernels))));
   }
   CompositeLoss losses({WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}});
   Trainer trainer(environment, policies, losses, OptimizerOptions().lr(1e-3),
@@ -154,7 +154,7 @@ int main(int argc, char** argv) {
   config_option->excludes(kernels_option);  // an experiment says its kernels: --set effector.kernels=op-by-op
   CLI11_PARSE(app, argc, argv);
   motornet::set_num_threads(threads);
-  const auto options = EffectorOptions().kernels(kernels);
+  const auto options = EffectorOptions().kernels(parse_kernel_choice(kernels));
 
   // The trace goes to a stream opened here, before any work, so that a path that cannot be written is refused at
   // once (exit 2, naming it) instead of failing when the trace is written at the end.

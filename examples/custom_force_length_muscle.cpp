@@ -85,7 +85,7 @@ class GaussianHillMuscleImpl : public EquationMuscleImpl<GaussianHillEquations> 
 };
 
 // Four muscles on a two-joint arm: shoulder and elbow flexor/extensor pairs, one of them biarticular.
-Effector make_arm(const std::string& kernels) {
+Effector make_arm(KernelChoice kernels) {
   Effector effector(std::make_shared<TwoDofArmImpl>(), make_muscle("GaussianHillMuscle", {{"width", 0.5}}),
                     EffectorOptions().kernels(kernels));
   MuscleParameters p{{"max_isometric_force", 500}, {"tendon_length", 0.05}, {"optimal_muscle_length", 0.1}};
@@ -98,7 +98,7 @@ Effector make_arm(const std::string& kernels) {
 }
 
 // 50 steps from a fixed posture under random excitations: the fingertip path and d(loss)/d(excitations).
-std::pair<torch::Tensor, torch::Tensor> run(const std::string& kernels) {
+std::pair<torch::Tensor, torch::Tensor> run(KernelChoice kernels) {
   auto effector = make_arm(kernels);
   torch::manual_seed(3);
   auto actions = torch::rand({50, 8, 4}, torch::kFloat64).requires_grad_(true);
@@ -118,9 +118,9 @@ int main() {
     return std::make_shared<GaussianHillMuscleImpl>(std::move(shared), config_path);
   });
   try {
-    const bool fused = make_arm("fused")->uses_fused_kernels();
-    auto [fused_path, fused_gradient] = run("fused");
-    auto [reference_path, reference_gradient] = run("op-by-op");
+    const bool fused = make_arm(KernelChoice::kFused)->uses_fused_kernels();
+    auto [fused_path, fused_gradient] = run(KernelChoice::kFused);
+    auto [reference_path, reference_gradient] = run(KernelChoice::kOpByOp);
     const double path_error = (fused_path - reference_path).abs().max().item<double>();
     const double gradient_error = (fused_gradient - reference_gradient).abs().max().item<double>() /
                                   reference_gradient.abs().max().item<double>();

@@ -30,7 +30,7 @@ struct Episode {
 };
 
 Episode run(const EnvironmentCase& c, const char* kernels, torch::Dtype dtype, const torch::Tensor& actions) {
-  auto effector = make_relu_point_mass24(nullptr, EffectorOptions().kernels(kernels));
+  auto effector = make_relu_point_mass24(nullptr, EffectorOptions().kernels(parse_kernel_choice(kernels)));
   effector->to(dtype);
   TaskPtr task = std::make_shared<RandomTargetReach>();
   if (c.fields == Fields::kCurl) task->add_field(std::make_shared<CurlField>(20.0));

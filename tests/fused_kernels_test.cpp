@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "body/fused/row_step.h"
 #include "control/policies/fused_gru_cell.h"
 #include "control/policies/fused_sigmoid_linear.h"
 #include "motornet/motornet.h"
@@ -39,10 +40,10 @@ Effector path_arm(const std::string& muscle, EffectorOptions options = {}) {
 Effector build(const FusedCase& c, const char* kernels, torch::Dtype dtype) {
   auto options = EffectorOptions()
                      .timestep(0.01)
-                     .integration_method(c.method)
+                     .integration_method(parse_integration_method(c.method))
                      .n_ministeps(c.ministeps)
                      .damping(c.damping)
-                     .kernels(kernels);
+                     .kernels(parse_kernel_choice(kernels));
   auto effector = c.preset == "PathArm" ? path_arm(c.muscle, options) : make_preset(c.preset, make_muscle(c.muscle), options);
   effector->to(dtype);
   return effector;
@@ -160,7 +161,7 @@ TEST(FusedKernels, ResetKeepsEachModelsOwnRestState) {
   // ReluMuscle rests with zero force even above zero minimum activation (its own initial_state).
   auto build_with = [](const char* kernels) {
     return make_preset("ReluPointMass24", make_muscle("ReluMuscle", {{"min_activation", 0.05}}),
-                       EffectorOptions().kernels(kernels));
+                       EffectorOptions().kernels(parse_kernel_choice(kernels)));
   };
   auto joint = torch::tensor({{0.1, -0.2, 0.0, 0.0}, {0.3, 0.4, 0.0, 0.0}});
   auto expected = build_with("op-by-op")->reset(2, joint), actual = build_with("fused")->reset(2, joint);
@@ -212,7 +213,7 @@ TEST(FusedKernels, MuscleKernelsEqualTheirModelsAcrossTheirCurves) {
                            "CompliantTendonHillMuscle"}) {
     const bool compliant = std::string(name) == "CompliantTendonHillMuscle";
     auto effector = make_preset(compliant ? "CompliantTendonArm26" : "RigidTendonArm26", make_muscle(name),
-                                EffectorOptions().kernels("op-by-op"));
+                                EffectorOptions().kernels(KernelChoice::kOpByOp));
     effector->to(torch::kFloat64);
     const auto& muscle = effector->muscle();
     auto kernel = muscle->fused_kernel();
@@ -287,7 +288,7 @@ TEST(FusedKernels, GradientsArrivingAsStridedViewsOfAStackedRecordAreReadInPlace
   // As in a rollout: the states of several steps stacked, the loss on a slice, so each step's output gradients
   // are strided views of one tensor.
   auto run = [](const char* kernels) {
-    auto effector = make_preset("RigidTendonArm26", nullptr, EffectorOptions().kernels(kernels));
+    auto effector = make_preset("RigidTendonArm26", nullptr, EffectorOptions().kernels(parse_kernel_choice(kernels)));
     effector->to(torch::kFloat64);
     torch::manual_seed(9);
     auto actions = torch::rand({4, 8, 6}, torch::kFloat64).requires_grad_(true);
@@ -345,7 +346,7 @@ TEST(FusedKernels, AutoFallsBackOpByOpForModelsWithoutAKernel) {
 TEST(FusedKernels, ASubclassOfABuiltInMuscleKeepsItsKernel) {
   auto extended = make_relu_point_mass24(std::make_shared<ExtendedRelu>());
   EXPECT_TRUE(extended->uses_fused_kernels());
-  auto parent = make_relu_point_mass24(nullptr, EffectorOptions().kernels("op-by-op"));
+  auto parent = make_relu_point_mass24(nullptr, EffectorOptions().kernels(KernelChoice::kOpByOp));
   auto joint = torch::tensor({{0.1, 0.1, 0.0, 0.0}});
   auto a = extended->step(extended->reset(1, joint), torch::full({1, 4}, 0.5)).muscle;
   auto b = parent->step(parent->reset(1, joint), torch::full({1, 4}, 0.5)).muscle;
@@ -356,7 +357,7 @@ TEST(FusedKernels, AUserMuscleModelStepsOpByOpWithItsOwnEquations) {
   auto effector = make_relu_point_mass24(std::make_shared<DoubledRelu>());
   EXPECT_FALSE(effector->uses_fused_kernels());
   // ... and steps with its own equations: twice the activation change of the parent in one step from rest.
-  auto parent = make_relu_point_mass24(nullptr, EffectorOptions().kernels("op-by-op"));
+  auto parent = make_relu_point_mass24(nullptr, EffectorOptions().kernels(KernelChoice::kOpByOp));
   auto joint = torch::tensor({{0.1, 0.1, 0.0, 0.0}});
   auto a = effector->step(effector->reset(1, joint), torch::full({1, 4}, 0.5)).muscle.select(1, 0);
   auto b = parent->step(parent->reset(1, joint), torch::full({1, 4}, 0.5)).muscle.select(1, 0);
@@ -364,7 +365,7 @@ TEST(FusedKernels, AUserMuscleModelStepsOpByOpWithItsOwnEquations) {
 }
 
 TEST(FusedKernels, FusedOnAModelWithoutAKernelIsAClearError) {
-  auto effector = make_relu_point_mass24(std::make_shared<DoubledRelu>(), EffectorOptions().kernels("fused"));
+  auto effector = make_relu_point_mass24(std::make_shared<DoubledRelu>(), EffectorOptions().kernels(KernelChoice::kFused));
   try {  // raised by the reset already (before any episode runs), else by the first step
     auto state = effector->reset(2);
     effector->step(state, torch::zeros({2, 4}));
@@ -373,12 +374,12 @@ TEST(FusedKernels, FusedOnAModelWithoutAKernelIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("muscle model has no fused kernel"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("kernels"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(EffectorOptions o; make_preset("ReluPointMass24", nullptr, o.kernels("fastest")), InputError);
+  EXPECT_THROW(parse_kernel_choice("fastest"), InputError);  // a name that is no kernel choice
 }
 
 TEST(FusedKernels, CompliantTendonRestStateOfANegativePathIsTheSameInputError) {
   // A musculotendon length below zero has no rest state: the kernel names the problem as the model does.
-  auto effector = make_preset("CompliantTendonArm26", nullptr, EffectorOptions().kernels("op-by-op"));
+  auto effector = make_preset("CompliantTendonArm26", nullptr, EffectorOptions().kernels(KernelChoice::kOpByOp));
   effector->to(torch::kFloat64);
   const auto& muscle = effector->muscle();
   auto geometry = effector->geometry()->forward(torch::zeros({1, 4}, torch::kFloat64)).contiguous();
@@ -400,9 +401,60 @@ TEST(FusedKernels, CompliantTendonRestStateOfANegativePathIsTheSameInputError) {
   EXPECT_EQ(fused, op_by_op);
 }
 
+TEST(FusedKernels, TheBackwardThroughTheForwardsTapeEqualsTheRecomputedOne) {
+  // A training step keeps its rows' tapes (every stage and derivative) so that the backward need not recompute
+  // the step; steps whose tapes are long (RK4, many ministeps) recompute. Both walks must give the same bits.
+  struct TapeCase {
+    const char* preset;
+    IntegrationMethod method;
+    int64_t ministeps;
+    double damping;
+  };
+  for (const TapeCase& c : {TapeCase{"ReluPointMass24", IntegrationMethod::kEuler, 1, 0.0},
+                            TapeCase{"RigidTendonArm26", IntegrationMethod::kEuler, 3, 0.2},
+                            TapeCase{"RigidTendonArm26", IntegrationMethod::kRungeKutta4, 2, 0.0}}) {
+    auto effector = make_preset(c.preset, nullptr,
+                                EffectorOptions().integration_method(c.method).n_ministeps(c.ministeps).damping(c.damping));
+    effector->to(torch::kFloat64);
+    fused::StepKernels kernels{effector->muscle()->fused_kernel(), effector->skeleton()->fused_kernel(),
+                               effector->geometry()->fused_kernel(), effector->ministep(), c.ministeps,
+                               c.method == IntegrationMethod::kRungeKutta4, c.damping};
+    fused::RowStep step(kernels);
+    const auto& L = step.layout();
+    torch::manual_seed(11);
+    const auto state = effector->reset(1);
+    const auto joint = state.joint.reshape(-1), muscle = state.muscle.reshape(-1), geometry = state.geometry.reshape(-1);
+    const auto stage_tensor = torch::cat({joint, muscle, geometry}).contiguous();
+    const auto action = (torch::rand({L.M}, torch::kFloat64) * 1.4 - 0.2).contiguous();  // some outside [a_min, 1]
+    const auto endpoint = torch::randn({L.S}, torch::kFloat64).contiguous(), torque = torch::randn({L.D}, torch::kFloat64).contiguous();
+    const auto grad_next = torch::randn({L.stage}, torch::kFloat64).contiguous();
+    const auto grad_cartesian = torch::randn({2 * L.S}, torch::kFloat64).contiguous();
+    ASSERT_EQ(stage_tensor.numel(), L.stage) << c.preset;
+    fused::RowInput in{stage_tensor.data_ptr<double>(), action.data_ptr<double>(), endpoint.data_ptr<double>(),
+                       torque.data_ptr<double>()};
+
+    std::vector<double> tape(step.tape_size()), next_kept(L.stage), next(L.stage), cart_kept(2 * L.S), cart(2 * L.S);
+    step.forward(in, next_kept.data(), cart_kept.data(), tape.data());
+    step.forward(in, next.data(), cart.data());
+    EXPECT_EQ(next_kept, next) << c.preset;
+    EXPECT_EQ(cart_kept, cart) << c.preset;
+
+    auto backward = [&](const double* kept) {
+      std::vector<double> grads(L.stage + L.M + L.S + L.D, -1.0);
+      step.backward(in, grad_next.data_ptr<double>(), grad_cartesian.data_ptr<double>(), grads.data(),
+                    grads.data() + L.stage, grads.data() + L.stage + L.M, grads.data() + L.stage + L.M + L.S, kept);
+      return grads;
+    };
+    const auto through_tape = backward(tape.data()), recomputed = backward(nullptr);
+    EXPECT_EQ(through_tape, recomputed) << c.preset;
+    const bool any_nonzero = std::any_of(recomputed.begin(), recomputed.end(), [](double g) { return g != 0.0; });
+    EXPECT_TRUE(any_nonzero) << c.preset;
+  }
+}
+
 TEST(FusedKernels, KernelsFollowParameterChanges) {
   // The cached kernel is rebuilt when a buffer changes: new bounds take effect on the next step.
-  auto effector = make_preset("ReluPointMass24", nullptr, EffectorOptions().kernels("fused"));
+  auto effector = make_preset("ReluPointMass24", nullptr, EffectorOptions().kernels(KernelChoice::kFused));
   auto state = effector->reset(1, torch::tensor({{0.0, 0.0, 1.0, 0.0}}));
   effector->skeleton()->set_bounds(std::vector<double>{-0.001}, std::vector<double>{0.001}, std::nullopt, std::nullopt);
   auto next = effector->step(state, torch::zeros({1, 4}));
@@ -459,7 +511,7 @@ TEST(FusedSigmoidLinear, EqualsSigmoidOfAddmmInValuesAndGradients) {
 }
 
 TEST(FusedKernels, DoubleBackwardIsRefusedNotSilentlyZero) {
-  auto effector = make_preset("ReluPointMass24", nullptr, EffectorOptions().kernels("fused"));
+  auto effector = make_preset("ReluPointMass24", nullptr, EffectorOptions().kernels(KernelChoice::kFused));
   auto state = effector->reset(2);
   auto action = torch::full({2, 4}, 0.5, torch::requires_grad());
   auto next = effector->step(state, action);

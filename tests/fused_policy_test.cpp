@@ -5,7 +5,7 @@
 #include <cmath>
 #include <limits>
 
-#include "body/fused/senses.h"
+#include "env/sense_nodes.h"
 #include "control/numeric/activations.h"
 #include "control/numeric/row_major_gemm.h"
 #include "control/policies/gru_policy_step.h"
@@ -171,7 +171,7 @@ TEST(GruPolicyStep, DoubleBackwardIsRefused) {
 TEST(RecurrentPolicyKernels, AutoAndOpByOpAgreeAndOpByOpUsesAtenCells) {
   auto make = [](const std::string& kernels) {
     torch::manual_seed(21);
-    auto policy = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(I, M).hidden_size(H).kernels(kernels));
+    auto policy = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(I, M).hidden_size(H).kernels(parse_kernel_choice(kernels)));
     policy->to(torch::kFloat64);
     return policy;
   };
@@ -197,9 +197,9 @@ TEST(RecurrentPolicyKernels, AutoAndOpByOpAgreeAndOpByOpUsesAtenCells) {
   EXPECT_EQ(reference_node.find("GruPolicyStep"), std::string::npos) << reference_node;
   for (size_t i = 0; i < expected.size(); ++i) EXPECT_WITHIN(actual[i], expected[i], 1e-12, 1e-12, "output " << i);
 
-  EXPECT_THROW(RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).cell(CellType::kLstm).kernels("fused")), InputError);
+  EXPECT_THROW(RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).cell(CellType::kLstm).kernels(KernelChoice::kFused)), InputError);
   // 'fused' where no fused step applies (here float16) is an error at the step, not a silent op-by-op run.
-  auto half = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(I, M).hidden_size(H).kernels("fused"));
+  auto half = std::make_shared<RecurrentPolicyImpl>(RecurrentPolicyOptions(I, M).hidden_size(H).kernels(KernelChoice::kFused));
   half->to(torch::kFloat16);
   try {
     half->forward(torch::zeros({B, I}, torch::kFloat16), half->initial_hidden(B));
@@ -208,7 +208,7 @@ TEST(RecurrentPolicyKernels, AutoAndOpByOpAgreeAndOpByOpUsesAtenCells) {
     EXPECT_NE(std::string(e.what()).find("float32 and float64 on the CPU"), std::string::npos) << e.what();
   }
   try {
-    RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).kernels("fastest"));
+    RecurrentPolicyImpl(RecurrentPolicyOptions(I, M).kernels(parse_kernel_choice("fastest", "kernels")));
     FAIL() << "expected an InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("kernels"), std::string::npos) << e.what();

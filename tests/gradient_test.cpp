@@ -162,7 +162,7 @@ class EffectorStepGradient : public ::testing::TestWithParam<StepCase> {};
 
 TEST_P(EffectorStepGradient, FullStepMatchesFiniteDifferences) {
   const auto& c = GetParam();
-  auto options = EffectorOptions().timestep(0.01).integration_method(c.method).n_ministeps(c.ministeps).damping(0.3);
+  auto options = EffectorOptions().timestep(0.01).integration_method(parse_integration_method(c.method)).n_ministeps(c.ministeps).damping(0.3);
   auto effector = make_preset(c.preset, make_muscle(c.muscle), options);
   effector->to(torch::kFloat64);
   const int64_t D = effector->dof();

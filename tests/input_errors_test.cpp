@@ -62,6 +62,30 @@ TEST(InputErrors, UnknownNames) {
                "unknown integration method 'rk5'");
 }
 
+TEST(InputErrors, TypedChoicesAreReadByTheirNamesAndAnUnknownNameListsThem) {
+  // Integration method, kernels, optimizer and schedule are enums in their options structs; YAML gives names.
+  const auto optimizer = optimizer_option_table().read(ConfigNode(YAML::Load("{type: AdamW, schedule: step}"), "optimizer"));
+  EXPECT_EQ(optimizer.type(), OptimizerType::kAdamW);
+  EXPECT_EQ(optimizer.schedule(), ScheduleType::kStep);
+  const auto effector = effector_option_table().read(
+      ConfigNode(YAML::Load("{integration_method: Runge-Kutta-4, kernels: op_by_op}"), "effector"));
+  EXPECT_EQ(effector.integration_method(), IntegrationMethod::kRungeKutta4);
+  EXPECT_EQ(effector.kernels(), KernelChoice::kOpByOp);
+  // Written back (config listings, key tables) by the first name of each value; aliases are not listed.
+  EXPECT_EQ(enum_name(IntegrationMethod::kRungeKutta4), "rk4");
+  EXPECT_EQ(enum_name(KernelChoice::kOpByOp), "op-by-op");
+  EXPECT_EQ(canonical_names<KernelChoice>(), (std::vector<std::string>{"auto", "fused", "op-by-op"}));
+  try {
+    optimizer_option_table().read(ConfigNode(YAML::Load("{schedule: cosin}"), "optimizer"));
+    FAIL() << "expected an InputError";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "optimizer.schedule");
+    EXPECT_NE(e.problem().find("unknown schedule 'cosin' (did you mean 'cosine'?); use constant, step, cosine"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(InputErrors, UnknownKeysAreNotIgnored) {
   expect_error(replace(kValid, "tendon_length: 0.053", "tendon_lenght: 0.053"), "effector.muscles[0].tendon_lenght",
                "did you mean 'tendon_length'?");

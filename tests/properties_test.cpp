@@ -60,7 +60,7 @@ TEST(Properties, AtABoundVelocityIntoTheBoundIsZero) {
   // In float64, where 0.55 + 5 x 0.01 reaches the bound 0.6 (fused kernels compute rows in double, so in float32
   // a sum within round-off of a bound may fall on either side).
   for (const char* kernels : {"op-by-op", "fused"}) {
-    auto effector = make_preset("FreePointMass24", nullptr, EffectorOptions().kernels(kernels));
+    auto effector = make_preset("FreePointMass24", nullptr, EffectorOptions().kernels(parse_kernel_choice(kernels)));
     effector->to(torch::kFloat64);
     auto state = effector->reset(1, torch::tensor({{0.55, 0.0, 5.0, 0.0}}, torch::kFloat64));
     state = effector->step(state, torch::zeros({1, 4}, torch::kFloat64));
@@ -72,7 +72,7 @@ TEST(Properties, AtABoundVelocityIntoTheBoundIsZero) {
 TEST(Properties, UnforcedUndampedPointMassKeepsItsVelocity) {
   auto skeleton = std::make_shared<PointMassImpl>(PointMassOptions().space_dim(3).mass(2.0));
   auto muscle = make_muscle("ReluMuscle", {{"max_isometric_force", 10.0}});
-  Effector effector(skeleton, muscle, EffectorOptions().timestep(0.01).integration_method("rk4"));
+  Effector effector(skeleton, muscle, EffectorOptions().timestep(0.01).integration_method(IntegrationMethod::kRungeKutta4));
   effector->add_muscle({{0, 1}, {{5.0, 0.0, 0.0}, {0.0, 0.0, 0.0}}}, {"x", {}, ""});
   effector->to(torch::kFloat64);
   auto velocity = torch::tensor({0.3, -0.2, 0.1}, torch::kFloat64);

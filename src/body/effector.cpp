@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 #include "body/fused/effector_step.h"
@@ -11,27 +10,12 @@
 
 namespace motornet {
 
-namespace {
-std::string lowercase(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
-  return text;
-}
-}  // namespace
-
 IntegrationMethod parse_integration_method(const std::string& name, const std::string& path) {
-  const std::string lower = lowercase(name);
-  if (lower == "euler") return IntegrationMethod::kEuler;
-  if (lower == "rk4" || lower == "rungekutta4" || lower == "runge-kutta4" || lower == "runge-kutta-4")
-    return IntegrationMethod::kRungeKutta4;
-  throw InputError(path, fmt::format("unknown integration method '{}'; use 'euler' or 'rk4'", name));
+  return parse_enum<IntegrationMethod>(name, path);
 }
 
 KernelChoice parse_kernel_choice(const std::string& name, const std::string& path) {
-  const std::string lower = lowercase(name);
-  if (lower == "auto") return KernelChoice::kAuto;
-  if (lower == "op-by-op" || lower == "op_by_op") return KernelChoice::kOpByOp;
-  if (lower == "fused") return KernelChoice::kFused;
-  throw InputError(path, fmt::format("unknown kernels '{}'; use 'auto', 'fused' or 'op-by-op'", name));
+  return parse_enum<KernelChoice>(name, path);
 }
 
 EffectorImpl::EffectorImpl(Skeleton skeleton, Muscle muscle, EffectorOptions options)
@@ -73,8 +57,6 @@ void EffectorImpl::validate_options() {
   require(skeleton_ != nullptr, "skeleton", "an effector needs a skeleton");
   require(muscle_ != nullptr, "muscle", "an effector needs a muscle model");
   effector_option_table().check(options_);
-  method_ = parse_integration_method(options_.integration_method());
-  kernel_choice_ = parse_kernel_choice(options_.kernels());
   skeleton_->set_bounds(options_.pos_lower_bound(), options_.pos_upper_bound(), options_.vel_lower_bound(),
                         options_.vel_upper_bound());
   register_module("skeleton", skeleton_);
@@ -238,7 +220,7 @@ EffectorState EffectorImpl::step(const EffectorState& state, const torch::Tensor
   Stage stage{state.joint, state.muscle, state.geometry};
   for (int64_t i = 0; i < options_.n_ministeps(); ++i) {
     auto k1 = derivative(excitation, stage, endpoint, joint_torque);
-    if (method_ == IntegrationMethod::kEuler) {
+    if (options_.integration_method() == IntegrationMethod::kEuler) {
       stage = integrate(h, k1, stage);
       continue;
     }
@@ -270,7 +252,7 @@ std::optional<fused::SensedStep> EffectorImpl::step_and_sense(const EffectorStat
 }
 
 std::shared_ptr<const fused::StepKernels> EffectorImpl::fused_kernels(bool rescan) const {
-  if (kernel_choice_ == KernelChoice::kOpByOp) return nullptr;
+  if (options_.kernels() == KernelChoice::kOpByOp) return nullptr;
   std::lock_guard<std::mutex> lock(fused_mutex_);
   // Every step checks the buffers it already knows (their storage and version: replaced contents and in-place
   // writes both show); walking the module tree for the list itself, which costs more than a small step, is left
@@ -292,7 +274,7 @@ std::shared_ptr<const fused::StepKernels> EffectorImpl::fused_kernels(bool resca
     build_fused_kernels();
   }
   if (!fused_)
-    require(kernel_choice_ != KernelChoice::kFused, "kernels",
+    require(options_.kernels() != KernelChoice::kFused, "kernels",
             fmt::format("'fused' is not available here: {}; use 'auto' or 'op-by-op'", fused_missing_));
   return fused_;
 }
@@ -324,7 +306,7 @@ void EffectorImpl::build_fused_kernels() const {
   if (!fused_missing_.empty()) return;
   kernels->ministep = ministep();
   kernels->n_ministeps = options_.n_ministeps();
-  kernels->runge_kutta = method_ == IntegrationMethod::kRungeKutta4;
+  kernels->runge_kutta = options_.integration_method() == IntegrationMethod::kRungeKutta4;
   kernels->damping = options_.damping();
   fused_ = std::move(kernels);
 }

@@ -94,7 +94,9 @@ Effector make_rigid_tendon_arm26(Muscle muscle, EffectorOptions options) {
                {0.151, 0.2322, 0.2859, 0.2355, 0.3329, 0.2989});
 }
 
-EffectorOptions compliant_tendon_arm26_options() { return EffectorOptions().timestep(0.0002).integration_method("rk4"); }
+EffectorOptions compliant_tendon_arm26_options() {
+  return EffectorOptions().timestep(0.0002).integration_method(IntegrationMethod::kRungeKutta4);
+}
 
 Effector make_compliant_tendon_arm26(Muscle muscle, EffectorOptions options) {
   return arm26(std::move(muscle), std::move(options), "CompliantTendonArm26",

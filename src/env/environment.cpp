@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "body/fused/effector_step.h"
-#include "body/fused/senses.h"
+#include "env/sense_nodes.h"
 #include "env/field_kernel.h"
 #include "motornet/core/error.h"
 

@@ -42,7 +42,8 @@ PolicySize policy_size(const ConfigNode& root, int64_t inputs, int64_t outputs) 
     if (auto node = block.child("hidden_sizes")) {
       widths = node->as_doubles();
     } else {
-      for (auto width : MlpPolicyOptions(inputs, outputs).hidden_sizes()) widths.push_back(static_cast<double>(width));
+      const MlpPolicyOptions defaults(inputs, outputs);  // named: a range over a temporary's member dangles
+      for (auto width : defaults.hidden_sizes()) widths.push_back(static_cast<double>(width));
     }
     double previous = static_cast<double>(inputs);
     for (double width : widths) {

@@ -16,6 +16,7 @@
 #include "motornet/body/geometry/path_geometry.h"
 #include "motornet/body/muscle.h"
 #include "motornet/body/skeleton.h"
+#include "motornet/core/enum_names.h"
 #include "motornet/core/option_table.h"
 
 namespace motornet {
@@ -31,13 +32,29 @@ struct EffectorState {
 };
 
 enum class IntegrationMethod { kEuler, kRungeKutta4 };
+inline const EnumNameTable<IntegrationMethod>& enum_names(IntegrationMethod) {
+  static const EnumNameTable<IntegrationMethod> table{
+      "integration method",
+      {{"euler", IntegrationMethod::kEuler}, {"rk4", IntegrationMethod::kRungeKutta4},
+       {"rungekutta4", IntegrationMethod::kRungeKutta4}, {"runge-kutta4", IntegrationMethod::kRungeKutta4},
+       {"runge-kutta-4", IntegrationMethod::kRungeKutta4}}};
+  return table;
+}
 
 // How steps are computed. kAuto: the fused CPU kernel (one autograd node per step, hand-derived backward)
 // whenever the muscle model, skeleton and geometry all have one and the effector lives on the CPU, else op by
 // op. kOpByOp: always op by op (the reference). kFused: the fused kernel, or an InputError naming what lacks one.
 enum class KernelChoice { kAuto, kOpByOp, kFused };
+inline const EnumNameTable<KernelChoice>& enum_names(KernelChoice) {
+  static const EnumNameTable<KernelChoice> table{"kernels",
+                                                 {{"auto", KernelChoice::kAuto},
+                                                  {"fused", KernelChoice::kFused},
+                                                  {"op-by-op", KernelChoice::kOpByOp},
+                                                  {"op_by_op", KernelChoice::kOpByOp}}};
+  return table;
+}
 
-// "auto", "op-by-op" or "fused"; else an InputError at `path`.
+// "auto", "fused" or "op-by-op" in any case; else an InputError at `path`.
 KernelChoice parse_kernel_choice(const std::string& name, const std::string& path = "kernels");
 
 namespace fused {
@@ -52,9 +69,9 @@ IntegrationMethod parse_integration_method(const std::string& name, const std::s
 struct EffectorOptions {
   TORCH_ARG(double, timestep) = 0.01;  // s
   TORCH_ARG(int64_t, n_ministeps) = 1;
-  TORCH_ARG(std::string, integration_method) = "euler";
+  TORCH_ARG(IntegrationMethod, integration_method) = IntegrationMethod::kEuler;
   TORCH_ARG(double, damping) = 0.0;  // N m s (or N s): joint-space viscous damping
-  TORCH_ARG(std::string, kernels) = "auto";  // see KernelChoice
+  TORCH_ARG(KernelChoice, kernels) = KernelChoice::kAuto;
   // Bounds that replace the skeleton's defaults: one value for every dof, or one per dof.
   TORCH_ARG(std::optional<std::vector<double>>, pos_lower_bound) = std::nullopt;
   TORCH_ARG(std::optional<std::vector<double>>, pos_upper_bound) = std::nullopt;
@@ -102,8 +119,8 @@ class EffectorImpl : public torch::nn::Module {
   const Muscle& muscle() const { return muscle_; }
   const Geometry& geometry() const { return geometry_; }
   const EffectorOptions& options() const { return options_; }
-  IntegrationMethod integration_method() const { return method_; }
-  KernelChoice kernel_choice() const { return kernel_choice_; }
+  IntegrationMethod integration_method() const { return options_.integration_method(); }
+  KernelChoice kernel_choice() const { return options_.kernels(); }
   // Whether `step` runs the fused kernel with the effector as it is now.
   bool uses_fused_kernels() const { return fused_kernels() != nullptr; }
   const std::vector<std::string>& muscle_names() const { return muscle_names_; }
@@ -144,8 +161,6 @@ class EffectorImpl : public torch::nn::Module {
   Muscle muscle_;
   Geometry geometry_;
   EffectorOptions options_;
-  IntegrationMethod method_;
-  KernelChoice kernel_choice_ = KernelChoice::kAuto;
   // Cache of fused_kernels(), keyed by the identity and version of every buffer.
   mutable std::mutex fused_mutex_;
   mutable std::vector<torch::Tensor> fused_buffers_;

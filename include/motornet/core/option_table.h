@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "motornet/core/config.h"
+#include "motornet/core/enum_names.h"
 #include "motornet/core/error.h"
 
 // The key and the accessor of a TORCH_ARG option `name`: its non-const getter returns the stored value.
@@ -93,15 +94,6 @@ inline OptionCheck<int64_t> at_least(int64_t lower, const char* meaning = "") {
     return fmt::format("must be at least {}{}, got {}", lower, meaning, v);
   };
 }
-inline OptionCheck<std::string> one_of(std::vector<std::string> allowed, const char* what) {
-  return [=](const std::string& v) -> std::optional<std::string> {
-    for (const auto& a : allowed)
-      if (a == v) return std::nullopt;
-    const std::string suggestion = closest_match(v, allowed);
-    return fmt::format("unknown {} '{}'{}; use {}", what, v, suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)",
-                       fmt::join(allowed, ", "));
-  };
-}
 }  // namespace checks
 
 namespace option_values {
@@ -126,6 +118,11 @@ inline void read(const ConfigNode& node, std::vector<int64_t>& value) {
   for (size_t i = 0; i < node.size(); ++i) value.push_back(node.at(i).as_int());
 }
 inline void read(const ConfigNode& node, std::optional<double>& value) { value = node.as_double(); }
+// A typed choice by one of its names (core/enum_names.h).
+template <class E, std::enable_if_t<std::is_enum_v<E>, int> = 0>
+void read(const ConfigNode& node, E& value) {
+  value = parse_enum<E>(node.as_string(), node.path());
+}
 inline void read(const ConfigNode& node, std::optional<std::vector<double>>& value) {
   value = node.is_scalar() ? std::vector<double>{node.as_double()} : node.as_doubles();
 }
@@ -139,6 +136,8 @@ std::string show(const Value& value) {
     return value.empty() ? "\"\"" : value;
   } else if constexpr (std::is_arithmetic_v<Value>) {
     return fmt::format("{}", value);
+  } else if constexpr (std::is_enum_v<Value>) {
+    return enum_name(value);
   } else {
     return fmt::format("[{}]", fmt::join(value, ", "));
   }

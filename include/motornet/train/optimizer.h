@@ -11,16 +11,31 @@
 
 namespace motornet {
 
+enum class OptimizerType { kAdam, kAdamW, kSgd };
+inline const EnumNameTable<OptimizerType>& enum_names(OptimizerType) {
+  static const EnumNameTable<OptimizerType> table{
+      "optimizer", {{"adam", OptimizerType::kAdam}, {"adamw", OptimizerType::kAdamW}, {"sgd", OptimizerType::kSgd}}};
+  return table;
+}
+
+// Learning-rate schedules over batches: constant; step (times `gamma` every `step_size` batches); cosine (from
+// lr to `min_lr` over the run).
+enum class ScheduleType { kConstant, kStep, kCosine };
+inline const EnumNameTable<ScheduleType>& enum_names(ScheduleType) {
+  static const EnumNameTable<ScheduleType> table{
+      "schedule",
+      {{"constant", ScheduleType::kConstant}, {"step", ScheduleType::kStep}, {"cosine", ScheduleType::kCosine}}};
+  return table;
+}
+
 struct OptimizerOptions {
-  TORCH_ARG(std::string, type) = "adam";  // adam, adamw, sgd
+  TORCH_ARG(OptimizerType, type) = OptimizerType::kAdam;
   TORCH_ARG(double, lr) = 1e-3;
   TORCH_ARG(double, weight_decay) = 0.0;
   TORCH_ARG(std::vector<double>, betas) = std::vector<double>{0.9, 0.999};
   TORCH_ARG(double, eps) = 1e-8;
   TORCH_ARG(double, momentum) = 0.0;  // sgd
-  // Learning-rate schedule over batches: constant; step (times `gamma` every `step_size` batches); cosine (from
-  // lr to `min_lr` over the run).
-  TORCH_ARG(std::string, schedule) = "constant";
+  TORCH_ARG(ScheduleType, schedule) = ScheduleType::kConstant;
   TORCH_ARG(int64_t, step_size) = 1000;
   TORCH_ARG(double, gamma) = 0.5;
   TORCH_ARG(double, min_lr) = 0.0;

@@ -1,13 +1,10 @@
 #pragma once
-// The environment's two senses of one step as one autograd node (internal):
+// What the environment's senses read of a state (SPEC §7), for the fused effector step that computes them in its
+// own node (sense_rows.h) and for the environment's senses node (src/env/sense_nodes.h):
 //   vision         = fingertip (the first S columns of the cartesian state) + sigma_v * vision_draws
 //   proprioception = [muscle length / length scale, muscle velocity / velocity scale] + sigma_p * proprio_draws
-// Op by op that is a slice, a slice, a division and a reshape (and two additions with noise), each an autograd
-// node whose backward allocates and fills a zero tensor of the whole state; together about a tenth of a
-// tutorial batch.
+// Internal.
 #include <torch/torch.h>
-
-#include <utility>
 
 namespace motornet::fused {
 
@@ -18,17 +15,14 @@ struct SensesOptions {
   double proprioception_sigma = 0.0;
 };
 
-// Whether senses() computes this state: CPU, float32/float64, the scale in the state's dtype.
-bool senses_apply(const torch::Tensor& cartesian, const torch::Tensor& muscle, const SensesOptions& options);
-
-// (vision [B, S], proprioception [B, 2M]); cartesian [B, 2S], muscle [B, rows, M]; the draws are standard normal
-// [B, S] and [B, 2M], or undefined where the sigma is 0.
-std::pair<torch::Tensor, torch::Tensor> senses(const torch::Tensor& cartesian, const torch::Tensor& muscle,
-                                               const torch::Tensor& vision_draws, const torch::Tensor& proprio_draws,
-                                               const SensesOptions& options);
-
-// torch::cat(parts, 1) of 2-D tensors as one autograd node whose backward copies each part's columns out once.
-// Parts that are already the adjacent column views of one tensor, in order and covering it, give that tensor.
-torch::Tensor concat_columns(const std::vector<torch::Tensor>& parts);
+// Whether the fused senses compute this state: CPU, float32/float64, the scale in the state's dtype.
+inline bool senses_apply(const torch::Tensor& cartesian, const torch::Tensor& muscle, const SensesOptions& options) {
+  const auto type = cartesian.scalar_type();
+  return cartesian.device().is_cpu() && (type == torch::kFloat32 || type == torch::kFloat64) &&
+         muscle.scalar_type() == type && muscle.device().is_cpu() && muscle.dim() == 3 && cartesian.dim() == 2 &&
+         options.scale.defined() && options.scale.scalar_type() == type && options.scale.device().is_cpu() &&
+         options.scale.dim() == 2 && options.scale.size(0) == 2 && options.scale.size(1) == muscle.size(2) &&
+         options.length_row + 1 < muscle.size(1);
+}
 
 }  // namespace motornet::fused

@@ -35,8 +35,7 @@ RecurrentPolicyImpl::RecurrentPolicyImpl(RecurrentPolicyOptions options) : optio
   require(options_.output_size() >= 1, "output_size", "must be at least 1");
   require(options_.hidden_size() >= 1, "hidden_size", fmt::format("must be at least 1, got {}", options_.hidden_size()));
   require(options_.n_layers() >= 1, "n_layers", fmt::format("must be at least 1, got {}", options_.n_layers()));
-  kernel_choice_ = parse_kernel_choice(options_.kernels());
-  require(kernel_choice_ != KernelChoice::kFused || options_.cell() == CellType::kGru, "kernels",
+  require(options_.kernels() != KernelChoice::kFused || options_.cell() == CellType::kGru, "kernels",
           fmt::format("'fused' is available for GRU policies only, not {}; use 'auto' or 'op-by-op'", type_name()));
   const int64_t H = options_.hidden_size(), G = gates(options_.cell());
   torch::NoGradGuard no_grad;
@@ -73,9 +72,9 @@ bool RecurrentPolicyImpl::fused_layers(const torch::Tensor& observation, const t
   const bool applies = hidden.device().is_cpu() && (type == torch::kFloat32 || type == torch::kFloat64) &&
                        observation.scalar_type() == type && readout_weight_.scalar_type() == type &&
                        readout_weight_.device().is_cpu();
-  require(applies || kernel_choice_ != KernelChoice::kFused, "kernels",
+  require(applies || options_.kernels() != KernelChoice::kFused, "kernels",
           "'fused' computes float32 and float64 on the CPU only; use 'auto' or 'op-by-op'");
-  return applies && kernel_choice_ != KernelChoice::kOpByOp;
+  return applies && options_.kernels() != KernelChoice::kOpByOp;
 }
 
 std::pair<torch::Tensor, torch::Tensor> RecurrentPolicyImpl::forward(const torch::Tensor& observation,

@@ -19,10 +19,10 @@ struct RecurrentPolicyOptions {
   TORCH_ARG(int64_t, hidden_size) = 32;  // units per layer
   TORCH_ARG(int64_t, n_layers) = 1;
   TORCH_ARG(double, readout_bias) = -5.0;
-  // "auto": one fused autograd node per step where available (a one-layer GRU policy on the CPU steps through
-  // src/policies/gru_policy_step.h; deeper GRUs use a fused cell and readout), ATen's cells elsewhere;
-  // "op-by-op": ATen's cells always (the reference); "fused": as auto, an InputError where none applies.
-  TORCH_ARG(std::string, kernels) = "auto";
+  // kAuto: one fused autograd node per step where available (a one-layer GRU policy on the CPU steps through
+  // src/control/policies/gru_policy_step.h; deeper GRUs use a fused cell and readout), ATen's cells elsewhere;
+  // kOpByOp: ATen's cells always (the reference); kFused: as kAuto, an InputError where none applies.
+  TORCH_ARG(KernelChoice, kernels) = KernelChoice::kAuto;
 };
 
 // The policy block's keys (besides `type`, `hidden_noise` and RNN's `nonlinearity`), defaults and checks.
@@ -51,7 +51,6 @@ class RecurrentPolicyImpl : public PolicyImpl {
   bool fused_layers(const torch::Tensor& observation, const torch::Tensor& hidden) const;
 
   RecurrentPolicyOptions options_;
-  KernelChoice kernel_choice_;  // options_.kernels(), parsed
   std::vector<torch::Tensor> w_ih_, w_hh_, b_ih_, b_hh_;
   torch::Tensor readout_weight_, readout_bias_;
   // One-layer GRUs on the CPU step through one fused node per time step (src/policies/gru_policy_step.h).

@@ -1,4 +1,4 @@
-#include "body/fused/senses.h"
+#include "env/sense_nodes.h"
 
 #include <cstring>
 
@@ -119,15 +119,6 @@ class ConcatColumns : public torch::autograd::Function<ConcatColumns> {
 };
 
 }  // namespace
-
-bool senses_apply(const torch::Tensor& cartesian, const torch::Tensor& muscle, const SensesOptions& options) {
-  const auto type = cartesian.scalar_type();
-  return cartesian.device().is_cpu() && (type == torch::kFloat32 || type == torch::kFloat64) &&
-         muscle.scalar_type() == type && muscle.device().is_cpu() && muscle.dim() == 3 && cartesian.dim() == 2 &&
-         options.scale.defined() && options.scale.scalar_type() == type && options.scale.device().is_cpu() &&
-         options.scale.dim() == 2 && options.scale.size(0) == 2 && options.scale.size(1) == muscle.size(2) &&
-         options.length_row + 1 < muscle.size(1);
-}
 
 std::pair<torch::Tensor, torch::Tensor> senses(const torch::Tensor& cartesian, const torch::Tensor& muscle,
                                                const torch::Tensor& vision_draws, const torch::Tensor& proprio_draws,
