@@ -52,9 +52,7 @@ Effector effector_from_json(const std::string& json, const std::string& path) {
 
 // [2, M]: the proprioceptive length and velocity scales, in the effector's dtype.
 torch::Tensor proprioception_scales(const EffectorImpl& effector) {
-  const auto& muscle = effector.muscle();
-  return torch::stack({muscle->proprioceptive_length_scale(), muscle->proprioceptive_velocity_scale()})
-      .to(effector.tensor_options());
+  return effector.muscle()->proprioceptive_scales().to(effector.tensor_options());
 }
 
 // One step and the senses of its new state as one autograd node: (state..., vision, proprioception) or, with

@@ -190,8 +190,7 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   proprioception_scale_ = torch::Tensor();
   proprioception_row_ = muscle->state_row("muscle length");
   if (muscle->state_row("muscle velocity") == proprioception_row_ + 1)
-    proprioception_scale_ =
-        torch::stack({muscle->proprioceptive_length_scale(), muscle->proprioceptive_velocity_scale()}).to(options);
+    proprioception_scale_ = muscle->proprioceptive_scales().to(options);
   no_load_ = torch::zeros({rows, effector_->space_dim()}, options);
   no_action_frames_ = torch::zeros({rows, 0}, options);
   goal_steps_ = trials_.goal.unbind(1);  // one view per step, taken once

@@ -53,6 +53,10 @@ class MuscleImpl : public ExactModule {
   // Scales that normalise muscle length and velocity for proprioception (SPEC §7), each [M].
   virtual torch::Tensor proprioceptive_length_scale() const = 0;
   virtual torch::Tensor proprioceptive_velocity_scale() const = 0;
+  // Both, stacked [2, M] (length, then velocity): what the senses divide the two adjacent state rows by.
+  torch::Tensor proprioceptive_scales() const {
+    return torch::stack({proprioceptive_length_scale(), proprioceptive_velocity_scale()});
+  }
   // This model's fused CPU kernel with the current parameter values (fused/kernels.h), or nullptr: the
   // effector then steps op by op. Models written as an equation set (body/equation_muscle.h) have one.
   virtual std::shared_ptr<const fused::MuscleKernel> fused_kernel() const { return nullptr; }
