@@ -7,7 +7,6 @@
 
 #include <algorithm>
 
-#include "body/fused/row_step.h"
 #include "control/policies/fused_gru_cell.h"
 #include "control/policies/fused_sigmoid_linear.h"
 #include "motornet/motornet.h"
@@ -399,57 +398,6 @@ TEST(FusedKernels, CompliantTendonRestStateOfANegativePathIsTheSameInputError) {
   EXPECT_NE(op_by_op.find("musculotendon length of a compliant-tendon muscle is negative"), std::string::npos)
       << op_by_op;
   EXPECT_EQ(fused, op_by_op);
-}
-
-TEST(FusedKernels, TheBackwardThroughTheForwardsTapeEqualsTheRecomputedOne) {
-  // A training step keeps its rows' tapes (every stage and derivative) so that the backward need not recompute
-  // the step; steps whose tapes are long (RK4, many ministeps) recompute. Both walks must give the same bits.
-  struct TapeCase {
-    const char* preset;
-    IntegrationMethod method;
-    int64_t ministeps;
-    double damping;
-  };
-  for (const TapeCase& c : {TapeCase{"ReluPointMass24", IntegrationMethod::kEuler, 1, 0.0},
-                            TapeCase{"RigidTendonArm26", IntegrationMethod::kEuler, 3, 0.2},
-                            TapeCase{"RigidTendonArm26", IntegrationMethod::kRungeKutta4, 2, 0.0}}) {
-    auto effector = make_preset(c.preset, nullptr,
-                                EffectorOptions().integration_method(c.method).n_ministeps(c.ministeps).damping(c.damping));
-    effector->to(torch::kFloat64);
-    fused::StepKernels kernels{effector->muscle()->fused_kernel(), effector->skeleton()->fused_kernel(),
-                               effector->geometry()->fused_kernel(), effector->ministep(), c.ministeps,
-                               c.method == IntegrationMethod::kRungeKutta4, c.damping};
-    fused::RowStep step(kernels);
-    const auto& L = step.layout();
-    torch::manual_seed(11);
-    const auto state = effector->reset(1);
-    const auto joint = state.joint.reshape(-1), muscle = state.muscle.reshape(-1), geometry = state.geometry.reshape(-1);
-    const auto stage_tensor = torch::cat({joint, muscle, geometry}).contiguous();
-    const auto action = (torch::rand({L.M}, torch::kFloat64) * 1.4 - 0.2).contiguous();  // some outside [a_min, 1]
-    const auto endpoint = torch::randn({L.S}, torch::kFloat64).contiguous(), torque = torch::randn({L.D}, torch::kFloat64).contiguous();
-    const auto grad_next = torch::randn({L.stage}, torch::kFloat64).contiguous();
-    const auto grad_cartesian = torch::randn({2 * L.S}, torch::kFloat64).contiguous();
-    ASSERT_EQ(stage_tensor.numel(), L.stage) << c.preset;
-    fused::RowInput in{stage_tensor.data_ptr<double>(), action.data_ptr<double>(), endpoint.data_ptr<double>(),
-                       torque.data_ptr<double>()};
-
-    std::vector<double> tape(step.tape_size()), next_kept(L.stage), next(L.stage), cart_kept(2 * L.S), cart(2 * L.S);
-    step.forward(in, next_kept.data(), cart_kept.data(), tape.data());
-    step.forward(in, next.data(), cart.data());
-    EXPECT_EQ(next_kept, next) << c.preset;
-    EXPECT_EQ(cart_kept, cart) << c.preset;
-
-    auto backward = [&](const double* kept) {
-      std::vector<double> grads(L.stage + L.M + L.S + L.D, -1.0);
-      step.backward(in, grad_next.data_ptr<double>(), grad_cartesian.data_ptr<double>(), grads.data(),
-                    grads.data() + L.stage, grads.data() + L.stage + L.M, grads.data() + L.stage + L.M + L.S, kept);
-      return grads;
-    };
-    const auto through_tape = backward(tape.data()), recomputed = backward(nullptr);
-    EXPECT_EQ(through_tape, recomputed) << c.preset;
-    const bool any_nonzero = std::any_of(recomputed.begin(), recomputed.end(), [](double g) { return g != 0.0; });
-    EXPECT_TRUE(any_nonzero) << c.preset;
-  }
 }
 
 TEST(FusedKernels, KernelsFollowParameterChanges) {

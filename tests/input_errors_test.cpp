@@ -64,7 +64,8 @@ TEST(InputErrors, UnknownNames) {
 
 TEST(InputErrors, TypedChoicesAreReadByTheirNamesAndAnUnknownNameListsThem) {
   // Integration method, kernels, optimizer and schedule are enums in their options structs; YAML gives names.
-  const auto optimizer = optimizer_option_table().read(ConfigNode(YAML::Load("{type: AdamW, schedule: step}"), "optimizer"));
+  const auto optimizer =
+      optimizer_option_table().read(ConfigNode(YAML::Load("{type: AdamW, schedule: step}"), "optimizer"));
   EXPECT_EQ(optimizer.type(), OptimizerType::kAdamW);
   EXPECT_EQ(optimizer.schedule(), ScheduleType::kStep);
   const auto effector = effector_option_table().read(

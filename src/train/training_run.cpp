@@ -294,6 +294,10 @@ TrainingRunResult run_training(const TrainingRunOptions& options) {
   // The evaluation conditions are checked now, so that a bad one stops the run before it trains.
   for (const auto& condition : evaluation_settings_from_config(config).conditions)
     experiment_from_config(ConfigNode(condition_configuration(config, condition), ""));
+  // One writer per run directory, for the whole run. A resume takes the lock before it reads anything of the run
+  // (the first writer may not have written its first checkpoint yet); a new run, once its configuration checks.
+  std::optional<DirectoryLock> lock;
+  if (rank0 && resuming) lock.emplace(run_directory.string());
   // A resumed run continues the phase its checkpoint is in (or has just finished).
   size_t first_phase = 0;
   YAML::Node saved_provenance;
@@ -320,14 +324,12 @@ TrainingRunResult run_training(const TrainingRunOptions& options) {
   YAML::Emitter emitter;
   emitter << recorded;
   const std::string config_text = emitter.c_str();
-  // One writer per run directory, for the whole run (a second one is refused before it changes anything).
-  std::optional<DirectoryLock> lock;
   if (rank0) {
     std::error_code error;
     fs::create_directories(run_directory, error);
     require(!error && fs::is_directory(run_directory), run_directory.string(),
             "cannot create the run directory: " + (error ? error.message() : std::string("not a directory")));
-    lock.emplace(run_directory.string());
+    if (!lock) lock.emplace(run_directory.string());  // a second writer is refused before it changes anything
     write_text_atomically((run_directory / "config.yaml").string(), config_text + "\n");
   }
 

@@ -1,6 +1,6 @@
 // Wraps RowStep in a torch::autograd::Function: the forward runs rows in plain C++ (in parallel for large
-// batches), the backward walks each row's tape (kept by the forward, or recomputed) through the models'
-// vector-Jacobian products. Rows are computed in double whatever the dtype and rounded once on output.
+// batches), the backward recomputes each row's step and applies its hand-derived vector-Jacobian product.
+// Rows are computed in double whatever the dtype and rounded once on output.
 #include "body/fused/effector_step.h"
 
 #include "body/fused/absent_input.h"
@@ -20,29 +20,15 @@ using torch::autograd::variable_list;
 
 constexpr int64_t kRowsPerTask = 64;  // rows below which threading costs more than it saves
 
-// The forward keeps each row's tape for the backward when the tape is at most this many stages long: then it
-// costs about what the rollout already keeps of each step (its states), and the backward skips recomputing the
-// step (W1: the recomputation was a fifth of the step's backward). Longer tapes (RK4, many ministeps) would
-// multiply a rollout's memory, so those steps are recomputed.
-constexpr int64_t kMaxKeptTapeStages = 4;
-
-bool keeps_tape(const RowStep& step) { return step.tape_size() <= kMaxKeptTapeStages * step.layout().stage; }
-
+// The backward recomputes each row's step rather than reading a tape the forward kept: measured on 2026-12-04,
+// keeping the tape (every stage and derivative, [B, ~2 stages] doubles per step) saved 4% of W1's instructions
+// but made W1 and W2 ~8% slower in CPU time (paired runs against the same binary without it): the tapes of an
+// episode (1-4 MB) push the policy's data out of the caches, and the backward reads them back from memory.
 struct KernelsHolder : torch::CustomClassHolder {
-  KernelsHolder(std::shared_ptr<const StepKernels> k, SensesOptions s, bool differentiable)
-      : kernels(std::move(k)), senses(std::move(s)), differentiable(differentiable) {}
+  KernelsHolder(std::shared_ptr<const StepKernels> k, SensesOptions s) : kernels(std::move(k)), senses(std::move(s)) {}
   std::shared_ptr<const StepKernels> kernels;
   SensesOptions senses;  // its scale travels as an input of the node (saved for backward); unused without senses
-  bool differentiable;   // whether a backward may follow (grad mode on, an input requiring grad)
 };
-
-// Whether autograd will record a node for a step with these inputs.
-bool records_backward(std::initializer_list<const torch::Tensor*> inputs) {
-  if (!torch::GradMode::is_enabled()) return false;
-  for (const auto* t : inputs)
-    if (t->defined() && t->requires_grad()) return true;
-  return false;
-}
 
 // A [B, n] view of a tensor's rows (a stride of 0 broadcasts one row) read into or written from doubles. An
 // undefined tensor reads as `zeros_width` zeros per row (an absent output gradient) and ignores writes.
@@ -53,25 +39,14 @@ struct Rows {
         width(t.defined() ? t.numel() / std::max<int64_t>(t.size(0), 1) : zeros_width),
         row_stride(t.defined() ? t.stride(0) : 0),
         column_stride(t.defined() && t.dim() == 2 ? t.stride(1) : 1) {}
-  // Contiguous rows (the common case) take the unit-stride loops, which the compiler vectorises: the reads and
-  // writes around the kernels were ~a fifth of the fused step's instructions on W1 (callgrind) with the strided
-  // loop alone.
   void read(int64_t b, double* out) const {
     if (!data) return std::fill(out, out + width, 0.0);
     const T* row = data + b * row_stride;
-    if (column_stride == 1) {
-      std::copy(row, row + width, out);
-      return;
-    }
     for (int64_t i = 0; i < width; ++i) out[i] = static_cast<double>(row[i * column_stride]);
   }
   void write(int64_t b, const double* in) const {
     if (!data) return;
     T* row = data + b * row_stride;
-    if (column_stride == 1) {
-      for (int64_t i = 0; i < width; ++i) row[i] = static_cast<T>(in[i]);
-      return;
-    }
     for (int64_t i = 0; i < width; ++i) row[i * column_stride] = static_cast<T>(in[i]);
   }
   T* data;
@@ -112,13 +87,12 @@ struct InputRows {
         action(action),
         endpoint(endpoint_load),
         torque(joint_load) {}
-  // Row b as a RowInput pointing into `buffer` (resized on first use); absent loads are nullptr. Without
-  // `with_stage` the stage is left unread (a backward that has the row's tape does not read it).
-  RowInput read(int64_t b, std::vector<double>& buffer, bool with_stage = true) const {
+  // Row b as a RowInput pointing into `buffer` (resized on first use); absent loads are nullptr.
+  RowInput read(int64_t b, std::vector<double>& buffer) const {
     const auto& L = layout;
     buffer.resize(L.stage + L.M + L.S + L.D);
     double *x = buffer.data(), *act = x + L.stage, *fe = act + L.M, *fj = fe + L.S;
-    if (with_stage) stage.read(b, x);
+    stage.read(b, x);
     action.read(b, act);
     endpoint.read(b, fe);
     torque.read(b, fj);
@@ -175,13 +149,6 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep<kOu
     } else if (kOutputs == StepOutputs::kObservation) {
       observation = torch::empty({B, I + layout.S + 2 * layout.M}, joint.options());
     }
-    torch::Tensor tape;  // [B, tape width] in double, when the backward will read it
-    const RowStep shape(*holder->kernels);
-    const int64_t tape_width = shape.tape_size();
-    if (holder->differentiable && keeps_tape(shape)) {
-      tape = torch::empty({B, tape_width}, joint.options().dtype(torch::kFloat64));
-      ctx->saved_data["tape"] = tape;
-    }
     AT_DISPATCH_FLOATING_TYPES(joint.scalar_type(), "fused_effector_step", [&] {
       using T = scalar_t;
       InputRows<T> in(joint, muscle, geometry, action, endpoint_load, joint_load, layout);
@@ -200,12 +167,11 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep<kOu
         inputs_out.emplace(observation.narrow(1, 0, I));
       }
       if (kSensing) sense.emplace(holder->senses, layout, senses_scale, vision_draws, proprio_draws);
-      double* tape_rows = tape.defined() ? tape.data_ptr<double>() : nullptr;
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
         RowStep step(*holder->kernels);
         std::vector<double> input, next(layout.stage), cart(2 * layout.S), task(I);
         for (int64_t b = begin; b < end; ++b) {
-          step.forward(in.read(b, input), next.data(), cart.data(), tape_rows ? tape_rows + b * tape_width : nullptr);
+          step.forward(in.read(b, input), next.data(), cart.data());
           out.write(b, next.data());
           cartesian_rows.write(b, cart.data());
           if (sense) sense->forward(b, cart.data(), next.data() + layout.muscle, sense_out);
@@ -235,9 +201,6 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep<kOu
     auto capsule = ctx->saved_data["kernels"].toCapsule();
     const auto* holder = static_cast<KernelsHolder*>(capsule.get());
     const auto& kernels = holder->kernels;
-    const torch::Tensor tape = ctx->saved_data.find("tape") != ctx->saved_data.end()
-                                   ? ctx->saved_data["tape"].toTensor()
-                                   : torch::Tensor();
     const int64_t B = joint.size(0);
     auto grad_joint = torch::empty_like(joint), grad_muscle = torch::empty_like(muscle),
          grad_geometry = torch::empty_like(geometry);
@@ -277,11 +240,10 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep<kOu
         const T* row = out_observation.data_ptr<T>();
         sense_grad = {row + I, W, row + I + layout.S, W};
       }
-      if (sense_grad.vision || sense_grad.proprio) sense.emplace(holder->senses, layout, senses_scale, absent_input(), absent_input());
-      const double* tape_rows = tape.defined() ? tape.data_ptr<double>() : nullptr;
+      if (sense_grad.vision || sense_grad.proprio)
+        sense.emplace(holder->senses, layout, senses_scale, absent_input(), absent_input());
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
         RowStep step(*kernels);
-        const int64_t tape_width = step.tape_size();
         const auto& L = layout;
         std::vector<double> input, grad_next(L.stage), grad_c(2 * L.S), grad_stage(L.stage), grad_a(L.M),
             grad_e(L.S), grad_j(L.D);
@@ -289,8 +251,8 @@ class FusedEffectorStep : public torch::autograd::Function<FusedEffectorStep<kOu
           grad_out.read(b, grad_next.data());
           grad_cart.read(b, grad_c.data());
           if (sense) sense->backward(b, sense_grad, grad_c.data(), grad_next.data() + L.muscle);
-          step.backward(in.read(b, input, /*with_stage=*/!tape_rows), grad_next.data(), grad_c.data(), grad_stage.data(), grad_a.data(),
-                        grad_e.data(), grad_j.data(), tape_rows ? tape_rows + b * tape_width : nullptr);
+          step.backward(in.read(b, input), grad_next.data(), grad_c.data(), grad_stage.data(), grad_a.data(),
+                        grad_e.data(), grad_j.data());
           grad_in.write(b, grad_stage.data());
           grad_act.write(b, grad_a.data());
           grad_fe.write(b, grad_e.data());
@@ -339,11 +301,9 @@ EffectorState effector_step(const std::shared_ptr<const StepKernels>& kernels, c
                             const torch::Tensor& action, const torch::Tensor& endpoint_load,
                             const torch::Tensor& joint_load) {
   const auto& absent = absent_input();
-  const bool differentiable =
-      records_backward({&state.joint, &state.muscle, &state.geometry, &action, &endpoint_load, &joint_load});
   auto outputs = FusedEffectorStep<StepOutputs::kState>::apply(
       state.joint, state.muscle, state.geometry, action, or_absent(endpoint_load), or_absent(joint_load), absent,
-      absent, absent, absent, c10::make_intrusive<KernelsHolder>(kernels, SensesOptions{}, differentiable));
+      absent, absent, absent, c10::make_intrusive<KernelsHolder>(kernels, SensesOptions{}));
   return {outputs[0], outputs[1], outputs[2], outputs[3]};
 }
 
@@ -359,9 +319,7 @@ SensedStep effector_step_sensed(const std::shared_ptr<const StepKernels>& kernel
               "gradient");
   const auto scale = senses.scale.contiguous();
   const auto draws = [](const torch::Tensor& t) { return t.defined() ? t.contiguous() : absent_input(); };
-  const bool differentiable = records_backward(
-      {&state.joint, &state.muscle, &state.geometry, &action, &endpoint_load, &senses.scale});
-  auto holder = c10::make_intrusive<KernelsHolder>(kernels, senses, differentiable);
+  auto holder = c10::make_intrusive<KernelsHolder>(kernels, senses);
   if (task_inputs.defined()) {
     auto outputs = FusedEffectorStep<StepOutputs::kObservation>::apply(
         state.joint, state.muscle, state.geometry, action, or_absent(endpoint_load), absent_input(), scale,

@@ -24,9 +24,8 @@ RowStep::RowStep(StepKernels kernels) : k_(std::move(kernels)), layout_(k_) {
   stages_per_ministep_ = k_.runge_kutta ? 4 : 1;       // s, then RK4's t2, t3, t4
   derivatives_per_ministep_ = k_.runge_kutta ? 5 : 1;  // k1, then k2, k3, k4 and the combination
   const auto& L = layout_;
-  tape_stages_size_ = k_.n_ministeps * stages_per_ministep_ * L.stage;
-  tape_derivatives_size_ = k_.n_ministeps * derivatives_per_ministep_ * L.derivative;
-  tape_.resize(tape_size());
+  tape_stages_.resize(k_.n_ministeps * stages_per_ministep_ * L.stage);
+  tape_derivatives_.resize(k_.n_ministeps * derivatives_per_ministep_ * L.derivative);
   // e, grad e | next joint, its gradient | two stage gradients, an RK4 stage gradient | five derivative gradients
   scratch_.resize(2 * L.M + 4 * L.D + 3 * L.stage + 5 * L.derivative);
 }
@@ -100,17 +99,16 @@ void RowStep::integrate_vjp(double h, const double* k, const double* stage, cons
                            grad_k + L.muscle_derivative, grad_stage + L.muscle, grad_stage + L.geometry);
 }
 
-void RowStep::run(const RowInput& in, const double* e, double* next_stage, double* tape) {
+void RowStep::run(const RowInput& in, const double* e, double* next_stage, bool record) {
   const auto& L = layout_;
   const double h = k_.ministep;
-  const bool record = tape != nullptr;
-  double* S = record ? tape : tape_.data();
-  double* K = S + tape_stages_size_;
+  std::vector<double>& S = tape_stages_;
+  std::vector<double>& K = tape_derivatives_;
   const double* current = in.stage;
   for (int64_t i = 0; i < k_.n_ministeps; ++i) {
-    // Without a tape every ministep reuses the first slot of the scratch one.
-    double* stage = S + (record ? i : 0) * stages_per_ministep_ * L.stage;
-    double* k = K + (record ? i : 0) * derivatives_per_ministep_ * L.derivative;
+    // Without `record` every ministep reuses the first slot of the tape.
+    double* stage = S.data() + (record ? i : 0) * stages_per_ministep_ * L.stage;
+    double* k = K.data() + (record ? i : 0) * derivatives_per_ministep_ * L.derivative;
     std::copy(current, current + L.stage, stage);
     derivative(e, stage, in, k);
     if (!k_.runge_kutta) {
@@ -135,17 +133,15 @@ void RowStep::run(const RowInput& in, const double* e, double* next_stage, doubl
   }
 }
 
-void RowStep::forward(const RowInput& in, double* next_stage, double* cartesian, double* tape) {
+void RowStep::forward(const RowInput& in, double* next_stage, double* cartesian) {
   double* e = scratch_.data();
   excitation(in.action, e);
-  run(in, e, next_stage, tape);
+  run(in, e, next_stage, /*record=*/false);
   k_.skeleton->to_cartesian(next_stage + layout_.joint, cartesian);
-  if (tape) std::copy(next_stage + layout_.joint, next_stage + layout_.joint + 2 * layout_.D, final_joint(tape));
 }
 
 void RowStep::backward(const RowInput& in, const double* grad_next_stage, const double* grad_cartesian,
-                       double* grad_stage, double* grad_action, double* grad_endpoint_load, double* grad_joint_load,
-                       const double* kept_tape) {
+                       double* grad_stage, double* grad_action, double* grad_endpoint_load, double* grad_joint_load) {
   const auto& L = layout_;
   const double h = k_.ministep;
   double* e = scratch_.data();
@@ -159,20 +155,15 @@ void RowStep::backward(const RowInput& in, const double* grad_next_stage, const 
   std::fill(grad_e, grad_e + L.M, 0.0);
   if (in.endpoint_load) std::fill(grad_endpoint_load, grad_endpoint_load + L.S, 0.0);
   if (in.joint_load) std::fill(grad_joint_load, grad_joint_load + L.D, 0.0);
-  // The step's tape (kept by the forward, or recomputed here), then a walk backwards through it.
-  const double* tape = kept_tape;
-  if (!tape) {
-    double* final_stage = grad_previous;  // borrowed until the walk starts
-    run(in, e, final_stage, tape_.data());
-    std::copy(final_stage + L.joint, final_stage + L.joint + 2 * L.D, final_joint(tape_.data()));
-    tape = tape_.data();
-  }
+  // Recompute the step, keeping every stage, then walk it backwards.
+  double* final_stage = grad_previous;  // borrowed until the walk starts
+  run(in, e, final_stage, /*record=*/true);
   std::copy(grad_next_stage, grad_next_stage + L.stage, grad_current);
-  k_.skeleton->to_cartesian_vjp(final_joint(tape), grad_cartesian, grad_current + L.joint);
+  k_.skeleton->to_cartesian_vjp(final_stage + L.joint, grad_cartesian, grad_current + L.joint);
 
   for (int64_t i = k_.n_ministeps - 1; i >= 0; --i) {
-    const double* stage = tape + i * stages_per_ministep_ * L.stage;
-    const double* k = tape + tape_stages_size_ + i * derivatives_per_ministep_ * L.derivative;
+    const double* stage = tape_stages_.data() + i * stages_per_ministep_ * L.stage;
+    const double* k = tape_derivatives_.data() + i * derivatives_per_ministep_ * L.derivative;
     std::fill(grad_previous, grad_previous + L.stage, 0.0);
     std::fill(grad_k, grad_k + derivatives_per_ministep_ * L.derivative, 0.0);
     if (!k_.runge_kutta) {

@@ -44,18 +44,12 @@ class RowStep {
   explicit RowStep(StepKernels kernels);
   const RowLayout& layout() const { return layout_; }
 
-  // Doubles of one row's tape: every stage and derivative of the step, and the final joint state [2D].
-  int64_t tape_size() const { return tape_stages_size_ + tape_derivatives_size_ + 2 * layout_.D; }
-
-  // The next stage [joint | muscle | geometry] and cartesian state [2S]. With `tape` [tape_size()], keeps there
-  // what `backward` would otherwise recompute.
-  void forward(const RowInput& in, double* next_stage, double* cartesian, double* tape = nullptr);
+  // The next stage [joint | muscle | geometry] and cartesian state [2S].
+  void forward(const RowInput& in, double* next_stage, double* cartesian);
   // Gradients of the inputs (each zeroed here; load gradients only where the load is given) from the gradients
-  // of the next stage and of the cartesian state. `tape`: what `forward` kept for this row, or nullptr to
-  // recompute the step here.
+  // of the next stage and of the cartesian state.
   void backward(const RowInput& in, const double* grad_next_stage, const double* grad_cartesian,
-                double* grad_stage, double* grad_action, double* grad_endpoint_load, double* grad_joint_load,
-                const double* tape = nullptr);
+                double* grad_stage, double* grad_action, double* grad_endpoint_load, double* grad_joint_load);
 
  private:
   void excitation(const double* action, double* e) const;
@@ -67,18 +61,14 @@ class RowStep {
   void integrate(double h, const double* k, const double* stage, double* next) const;
   void integrate_vjp(double h, const double* k, const double* stage, const double* grad_next, double* grad_k,
                      double* grad_stage);
-  // Runs the ministeps; with `tape`, keeps every stage and derivative there (its first two parts) for the
-  // backward pass, else reuses one slot of the scratch tape.
-  void run(const RowInput& in, const double* e, double* next_stage, double* tape);
-  // The tape's last part: the joint state the step ends in (what the endpoint kinematics read).
-  double* final_joint(double* tape) const { return tape + tape_stages_size_ + tape_derivatives_size_; }
-  const double* final_joint(const double* tape) const { return tape + tape_stages_size_ + tape_derivatives_size_; }
+  // Runs the ministeps; with `record`, keeps every stage and derivative in the tape for the backward pass.
+  void run(const RowInput& in, const double* e, double* next_stage, bool record);
 
   StepKernels k_;
   RowLayout layout_;
-  int64_t stages_per_ministep_, derivatives_per_ministep_, tape_stages_size_, tape_derivatives_size_;
-  // Scratch, sized once: a tape (for a backward that recomputes the step), and temporaries.
-  std::vector<double> tape_, scratch_;
+  int64_t stages_per_ministep_, derivatives_per_ministep_;
+  // Scratch, sized once: the tape of stages and derivatives, and temporaries.
+  std::vector<double> tape_stages_, tape_derivatives_, scratch_;
 };
 
 }  // namespace motornet::fused
