@@ -77,14 +77,14 @@ Timing timed_batches(Trainer& trainer, int64_t warmup) {
 }
 
 Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t warmup, int64_t batches,
-                      int64_t replicates, const std::string& kernels) {
+                      int64_t replicates, KernelChoice kernels) {
   torch::manual_seed(0);
   Environment environment(effector, std::make_shared<RandomTargetReach>(), EnvironmentOptions().max_ep_duration(1.0));
   std::vector<Policy> policies;
   for (int64_t k = 0; k < replicates; ++k) {
     torch::manual_seed(k);
     policies.push_back(std::make_shared<RecurrentPolicyImpl>(
-        RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden).kernels(parse_kernel_choice(kernels))));
+        RecurrentPolicyOptions(environment->observation_size(), effector->n_muscles()).hidden_size(hidden).kernels(kernels)));
   }
   CompositeLoss losses({WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}});
   Trainer trainer(environment, policies, losses, OptimizerOptions().lr(1e-3),
@@ -154,7 +154,8 @@ int main(int argc, char** argv) {
   config_option->excludes(kernels_option);  // an experiment says its kernels: --set effector.kernels=op-by-op
   CLI11_PARSE(app, argc, argv);
   motornet::set_num_threads(threads);
-  const auto options = EffectorOptions().kernels(parse_kernel_choice(kernels));
+  const KernelChoice kernel_choice = parse_kernel_choice(kernels, "--kernels");  // CLI11 checked the name
+  const auto options = EffectorOptions().kernels(kernel_choice);
 
   // The trace goes to a stream opened here, before any work, so that a path that cannot be written is refused at
   // once (exit 2, naming it) instead of failing when the trace is written at the end.
@@ -181,11 +182,11 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else if (name == "W1") {
-      timing = train_workload(make_relu_point_mass24(nullptr, options), 32, 32, warmup, batches, replicates, kernels);
+      timing = train_workload(make_relu_point_mass24(nullptr, options), 32, 32, warmup, batches, replicates, kernel_choice);
       rows = 32;
     } else if (name == "W2") {
       timing = train_workload(make_rigid_tendon_arm26(make_muscle("RigidTendonHillMuscle"), options), 64, 64, warmup, batches,
-                              replicates, kernels);
+                              replicates, kernel_choice);
       rows = 64;
     } else {
       timing = simulate_workload(options, warmup, batches);
