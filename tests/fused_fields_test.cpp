@@ -186,7 +186,7 @@ TEST(FusedFields, AFieldWithNeitherFormIsAnInputErrorNamingIt) {
   }
 }
 
-TEST(FusedFields, TheEnvironmentTakesTheLoadFromOneNodeAndSkipsStepsWithNoFieldOn) {
+TEST(FusedFields, TheEnvironmentTakesTheLoadFromItsStepNodeAndSkipsStepsWithNoFieldOn) {
   auto task = std::make_shared<CentreOutReach>(CentreOutReachOptions(), ReachTaskOptions().go_cue_window({0.05, 0.05}));
   task->add_field(std::make_shared<CurlField>(10.0, ForceFieldOptions().name("curl").off_before_go_cue(true)));
   task->add_field(std::make_shared<ForceChannel>(1000.0, 20.0, ForceFieldOptions().name("channel").off_before_go_cue(true)));
@@ -200,7 +200,9 @@ TEST(FusedFields, TheEnvironmentTakesTheLoadFromOneNodeAndSkipsStepsWithNoFieldO
       EXPECT_EQ(load.grad_fn(), nullptr) << "no node before the go cue";
     } else {
       ASSERT_NE(load.grad_fn(), nullptr);
-      EXPECT_NE(load.grad_fn()->name().find("FusedFieldForces"), std::string::npos) << load.grad_fn()->name();
+      // The forces come from the node that steps the effector and makes the observation.
+      EXPECT_NE(load.grad_fn()->name().find("FusedEnvironmentStep"), std::string::npos) << load.grad_fn()->name();
+      EXPECT_EQ(load.grad_fn(), step.observation.grad_fn());
     }
     EXPECT_EQ(step.info.field_forces.size(), 2u);
   }

@@ -4,9 +4,9 @@
 
 #include <cmath>
 
-#include "body/fused/effector_step.h"
-#include "env/sense_nodes.h"
+#include "env/environment_step.h"
 #include "env/field_kernel.h"
+#include "env/sense_nodes.h"
 #include "motornet/core/error.h"
 
 namespace motornet {
@@ -201,12 +201,7 @@ StepResult EnvironmentImpl::reset(const ResetOptions& reset) {
   field_kernel_ = nullptr;
   if (!task_->fields().empty() && options.device().is_cpu() && effector_->uses_fused_kernels())
     field_kernel_ = fused::FieldKernel::build(task_->fields(), trials_, n_steps_, dt, effector_->space_dim());
-  // Without delays, stacked actions or observation noise, the observation after a step is [task inputs | senses
-  // of the new state]: the fused step computes it whole, and `observe` receives its three column blocks as views
-  // (the default observe's concatenation of them is that tensor again; a subclass's observe sees the same values).
-  observes_in_step_ = vision_lag_ == 1 && proprioception_lag_ == 1 && options_.action_frame_stacking() == 0 &&
-                      options_.obs_noise().size() == 1 && (deterministic_ || options_.obs_noise()[0] == 0.0) &&
-                      !trials_.inputs.requires_grad();
+  step_plan_ = fused_step_plan();
   auto [vision, proprio] = sense(state_, senses_noise(rows));
   vision_buffer_.assign(vision_lag_, vision);
   proprioception_buffer_.assign(proprioception_lag_, proprio);
@@ -231,6 +226,8 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   });
   const auto options = effector_->tensor_options();
   auto given = action.dtype() == options.dtype() && action.device() == options.device() ? action : action.to(options);
+  if (step_plan_)
+    if (auto kernels = effector_->step_kernels()) return fused_step(given, std::move(kernels));
   auto noisy = with_noise(given, options_.action_noise());
 
   // Forces on the hand from the state at the start of the step.
@@ -243,34 +240,12 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
     for (size_t i = 0; i < field_names_.size(); ++i) info.field_forces[field_names_[i]] = std::move(forces[i]);
     load = std::move(forces.back());
   } else {
-    for (size_t i = 0; i < task_->fields().size(); ++i) {
-      auto force = task_->fields()[i]->force(t_, timestep(), state_, trials_, trials_.fields[i]);
-      info.field_forces[field_names_[i]] = force;
-      load = load.defined() ? load + force : force;
-    }
+    op_by_op_fields(info, load);
   }
-  // The senses' noise is drawn before the step, in the order op by op takes it (nothing in a step draws), so
-  // that the fused path can compute the senses inside the step's node.
+  // The senses' noise is drawn before the step, in the order the fused step takes it (nothing in a step draws).
   const auto draws = senses_noise(B);
-  const torch::Tensor no_inputs;
-  const auto& task_inputs = observes_in_step_ ? input_steps_.at(t_ + 1) : no_inputs;
-  torch::Tensor vision, proprio, sensed_inputs;
-  if (auto sensed =
-          effector_->step_and_sense(state_, noisy, load, senses_options(), draws.first, draws.second, task_inputs)) {
-    state_ = std::move(sensed->state);
-    vision = std::move(sensed->vision);
-    proprio = std::move(sensed->proprioception);
-    if (const auto& whole = sensed->observation; whole.defined()) {
-      const int64_t I = task_inputs.size(1), S = effector_->space_dim();
-      auto blocks = whole.split_with_sizes({I, S, whole.size(1) - I - S}, 1);  // one op for the three views
-      sensed_inputs = std::move(blocks[0]);
-      vision = std::move(blocks[1]);
-      proprio = std::move(blocks[2]);
-    }
-  } else {
-    state_ = effector_->step(state_, noisy, load);
-    std::tie(vision, proprio) = sense(state_, draws);
-  }
+  state_ = effector_->step(state_, noisy, load);
+  auto [vision, proprio] = sense(state_, draws);
   ++t_;
 
   vision_buffer_.pop_front();
@@ -289,7 +264,110 @@ StepResult EnvironmentImpl::step(const torch::Tensor& action) {
   result.info.action = given;
   result.info.noisy_action = noisy;
   result.info.endpoint_load = load.defined() ? load : no_load_;
-  result.observation = current_observation(sensed_inputs);
+  result.observation = current_observation();
+  result.terminated = t_ >= n_steps_;
+  return result;
+}
+
+void EnvironmentImpl::op_by_op_fields(StepInfo& info, torch::Tensor& load) const {
+  for (size_t i = 0; i < task_->fields().size(); ++i) {
+    auto force = task_->fields()[i]->force(t_, timestep(), state_, trials_, trials_.fields[i]);
+    info.field_forces[field_names_[i]] = force;
+    load = load.defined() ? load + force : force;
+  }
+}
+
+std::shared_ptr<const fused::EnvironmentStepPlan> EnvironmentImpl::fused_step_plan() const {
+  // Task inputs that carry a gradient (a user's differentiable targets) keep the op-by-op observation.
+  if (!effector_->tensor_options().device().is_cpu() || !effector_->uses_fused_kernels() ||
+      trials_.inputs.requires_grad())
+    return nullptr;
+  auto plan = std::make_shared<fused::EnvironmentStepPlan>();
+  plan->senses = senses_options();
+  if (!fused::senses_apply(state_.cartesian, state_.muscle, plan->senses)) return nullptr;
+  plan->vision_lag = vision_lag_;
+  plan->proprioception_lag = proprioception_lag_;
+  plan->action_frames = options_.action_frame_stacking();
+  plan->action_sigma = deterministic_ ? 0.0 : options_.action_noise();
+  const auto& obs_noise = options_.obs_noise();
+  const int64_t task_columns = task_->n_inputs(effector_->space_dim());
+  if (!deterministic_ && obs_noise.size() == 1 && obs_noise[0] != 0.0) {
+    // One value: noise on the senses and stacked actions; the task's part stays noise free (SPEC §7).
+    plan->noise_column = task_columns;
+    plan->observation_sigma.assign(observation_size() - task_columns, obs_noise[0]);
+  } else if (!deterministic_ && obs_noise.size() > 1) {
+    plan->observation_sigma = obs_noise;  // one per entry (drawn for every entry, as op by op)
+  }
+  plan->fields = field_kernel_;
+  return plan;
+}
+
+StepResult EnvironmentImpl::fused_step(const torch::Tensor& given, std::shared_ptr<const fused::StepKernels> kernels) {
+  const auto& plan = *step_plan_;
+  const int64_t B = trials_.batch_size(), S = effector_->space_dim(), M = effector_->n_muscles();
+  const auto draw_options = effector_->tensor_options().requires_grad(false);
+  fused::EnvironmentStepInputs in;
+  in.kernels = std::move(kernels);
+  in.step = t_;
+  in.state = state_;
+  in.action = given;
+  // Every draw before the node, in the order the op-by-op step takes them: the motor noise, the senses' noise,
+  // then the observation's.
+  if (plan.action_sigma != 0.0) in.action_draws = noise(given);
+  StepInfo info;
+  torch::Tensor load;
+  if (!field_kernel_) {
+    op_by_op_fields(info, load);
+    if (load.defined()) in.endpoint_load = effector_->endpoint_load_rows(load, B);
+  }
+  std::tie(in.vision_draws, in.proprio_draws) = senses_noise(B);
+  if (!plan.observation_sigma.empty())
+    in.observation_draws = streams_.normal(B, {static_cast<int64_t>(plan.observation_sigma.size())}, draw_options);
+  // Before this step the buffers' second entries are what the observation after it shows (SPEC §7).
+  if (vision_lag_ > 1) in.delayed_vision = vision_buffer_.at(1);
+  if (proprioception_lag_ > 1) in.delayed_proprio = proprioception_buffer_.at(1);
+  if (!action_frames_.empty()) in.earlier_frames.assign(action_frames_.begin() + 1, action_frames_.end());
+  in.task_inputs = input_steps_.at(std::max<int64_t>(t_ + 2 - vision_lag_, 0));
+  auto out = fused::environment_step(step_plan_, in);
+  state_ = std::move(out.state);
+  ++t_;
+
+  const int64_t I = in.task_inputs.size(1), frames = options_.action_frame_stacking();
+  auto blocks = out.clean_observation.split_with_sizes({I, S, 2 * M, frames * M}, 1);  // one op for the views
+  vision_buffer_.pop_front();
+  vision_buffer_.push_back(out.vision.defined() ? out.vision : blocks[1]);
+  proprioception_buffer_.pop_front();
+  proprioception_buffer_.push_back(out.proprioception.defined() ? out.proprioception : blocks[2]);
+  if (!action_frames_.empty()) {
+    action_frames_.pop_front();
+    action_frames_.push_back(out.noisy_action);
+  }
+
+  StepResult result;
+  auto field_forces = std::move(info.field_forces);
+  result.info = info_for(state_);
+  result.info.field_forces = std::move(field_forces);
+  if (field_kernel_) {
+    const bool applied = !out.field_forces.empty();
+    for (size_t i = 0; i < field_names_.size(); ++i)
+      result.info.field_forces[field_names_[i]] = applied ? out.field_forces[i] : no_load_;
+    if (applied) load = out.field_forces.back();
+  }
+  result.info.action = given;
+  result.info.noisy_action = out.noisy_action;
+  result.info.endpoint_load = load.defined() ? load : no_load_;
+  // `observe` sees the column blocks of the step's observation (before its noise); given them unchanged, the
+  // default returns the step's own observation (see observe).
+  struct Pending {
+    EnvironmentImpl& environment;
+    ~Pending() {
+      environment.pending_clean_.reset();
+      environment.pending_observation_.reset();
+    }
+  } pending{*this};
+  pending_clean_ = out.clean_observation;
+  pending_observation_ = out.observation;
+  result.observation = observe(blocks[0], blocks[1], blocks[2], blocks[3]);
   result.terminated = t_ >= n_steps_;
   return result;
 }
@@ -302,11 +380,10 @@ StepInfo EnvironmentImpl::info_for(const EffectorState& state) const {
   return info;
 }
 
-torch::Tensor EnvironmentImpl::current_observation(const torch::Tensor& sensed_inputs) {
+torch::Tensor EnvironmentImpl::current_observation() {
   // SPEC §7: after step t the delayed channels carry the value of step max(t - k + 1, 0): the front of a
   // buffer of the last k values. The task's inputs (cues, targets) are seen through the vision delay.
-  const auto& inputs =
-      sensed_inputs.defined() ? sensed_inputs : input_steps_.at(std::max<int64_t>(t_ - vision_lag_ + 1, 0));
+  const auto& inputs = input_steps_.at(std::max<int64_t>(t_ - vision_lag_ + 1, 0));
   std::vector<torch::Tensor> frames(action_frames_.begin(), action_frames_.end());
   auto stacked = frames.empty() ? no_action_frames_ : frames.size() == 1 ? frames[0] : torch::cat(frames, 1);
   return observe(inputs, vision_buffer_.front(), proprioception_buffer_.front(), stacked);
@@ -314,6 +391,10 @@ torch::Tensor EnvironmentImpl::current_observation(const torch::Tensor& sensed_i
 
 torch::Tensor EnvironmentImpl::observe(const torch::Tensor& task_inputs, const torch::Tensor& vision,
                                        const torch::Tensor& proprioception, const torch::Tensor& action_frames) {
+  // After a fused step, its own observation when these are its blocks (the noise below is already in it).
+  if (pending_clean_.defined() &&
+      fused::tiled_whole({task_inputs, vision, proprioception, action_frames}).is_same(pending_clean_))
+    return pending_observation_;
   const auto& obs_noise = options_.obs_noise();
   if (obs_noise.size() == 1 && (deterministic_ || obs_noise[0] == 0.0))
     return fused::concat_columns({task_inputs, vision, proprioception, action_frames});  // one node

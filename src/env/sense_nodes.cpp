@@ -127,9 +127,6 @@ std::pair<torch::Tensor, torch::Tensor> senses(const torch::Tensor& cartesian, c
   return {out[0], out[1]};
 }
 
-namespace {
-// The tensor whose adjacent column blocks `parts` are, in order and covering it whole (zero-width parts aside),
-// or an undefined tensor. The fused step hands its whole observation to `observe` as such views.
 torch::Tensor tiled_whole(const std::vector<torch::Tensor>& parts) {
   torch::Tensor whole;
   int64_t column = 0;
@@ -148,7 +145,6 @@ torch::Tensor tiled_whole(const std::vector<torch::Tensor>& parts) {
   }
   return whole.defined() && column == whole.size(1) ? whole : torch::Tensor();
 }
-}  // namespace
 
 torch::Tensor concat_columns(const std::vector<torch::Tensor>& parts) {
   if (auto whole = tiled_whole(parts); whole.defined()) return whole;  // already one tensor: no copy, no node

@@ -22,6 +22,10 @@ std::pair<torch::Tensor, torch::Tensor> senses(const torch::Tensor& cartesian, c
                                                const torch::Tensor& vision_draws, const torch::Tensor& proprio_draws,
                                                const SensesOptions& options);
 
+// The tensor whose adjacent column blocks `parts` are, in order and covering it whole (zero-width parts aside),
+// or an undefined tensor. The fused steps hand their observation to `observe` as such views.
+torch::Tensor tiled_whole(const std::vector<torch::Tensor>& parts);
+
 // torch::cat(parts, 1) of 2-D tensors as one autograd node whose backward copies each part's columns out once.
 // Parts that are already the adjacent column views of one tensor, in order and covering it, give that tensor.
 torch::Tensor concat_columns(const std::vector<torch::Tensor>& parts);

@@ -115,6 +115,13 @@ class EffectorImpl : public torch::nn::Module {
                                                   const torch::Tensor& proprio_draws,
                                                   const torch::Tensor& task_inputs = {}) const;
 
+  // Internal (the environment's fused step node, src/env/environment_step.h): the fused kernels a step would run
+  // now, or nullptr when steps run op by op; and an endpoint load checked and shaped [batch, S] as `step` takes it.
+  std::shared_ptr<const fused::StepKernels> step_kernels() const { return fused_kernels(/*rescan=*/false); }
+  torch::Tensor endpoint_load_rows(const torch::Tensor& load, int64_t batch) const {
+    return load_tensor(load, batch, space_dim(), "endpoint_load");
+  }
+
   const Skeleton& skeleton() const { return skeleton_; }
   const Muscle& muscle() const { return muscle_; }
   const Geometry& geometry() const { return geometry_; }

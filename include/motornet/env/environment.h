@@ -25,6 +25,8 @@
 namespace motornet {
 namespace fused {
 class FieldKernel;
+struct EnvironmentStepPlan;
+struct StepKernels;
 }
 
 struct EnvironmentOptions {
@@ -112,11 +114,16 @@ class EnvironmentImpl : public torch::nn::Module {
 
  private:
   int64_t delay_steps(const std::optional<double>& delay, const char* key) const;
-  // `sensed_inputs`: the task inputs as the fused step returned them (a view of its whole observation), or
-  // undefined.
-  torch::Tensor current_observation(const torch::Tensor& sensed_inputs = {});
+  // The observation from the buffers (after a reset, or a step that did not run fused).
+  torch::Tensor current_observation();
   // What the fused senses need of this episode (its noise sigmas are 0 when it is deterministic).
   fused::SensesOptions senses_options() const;
+  // The fused step node's constants for this episode, or nullptr when its steps run otherwise.
+  std::shared_ptr<const fused::EnvironmentStepPlan> fused_step_plan() const;
+  // A step as one autograd node (src/env/environment_step.h), from the action in the model's options.
+  StepResult fused_step(const torch::Tensor& action, std::shared_ptr<const fused::StepKernels> kernels);
+  // The forces of the task's fields that run op by op (`load`: their sum, undefined without fields).
+  void op_by_op_fields(StepInfo& info, torch::Tensor& load) const;
 
   Effector effector_;
   TaskPtr task_;
@@ -126,7 +133,11 @@ class EnvironmentImpl : public torch::nn::Module {
 
   // The running episode.
   bool started_ = false, deterministic_ = false;
-  bool observes_in_step_ = false;  // the fused step may return the whole observation (no delays, frames, noise)
+  // The whole step as one node (delays, noise, stacked actions and fused fields in it), or nullptr.
+  std::shared_ptr<const fused::EnvironmentStepPlan> step_plan_;
+  // While `observe` runs after a fused step: the step's observation before and after its observation noise.
+  // `observe` given the column blocks of the first returns the second (what it would compute from them).
+  torch::Tensor pending_clean_, pending_observation_;
   int64_t t_ = 0;
   Trials trials_;
   EffectorState state_;
