@@ -23,11 +23,13 @@ enum Slot : size_t {
 };
 
 struct PlanHolder : torch::CustomClassHolder {
-  PlanHolder(std::shared_ptr<const EnvironmentStepPlan> p, std::shared_ptr<const StepKernels> k, int64_t s)
-      : plan(std::move(p)), kernels(std::move(k)), step(s) {}
+  PlanHolder(std::shared_ptr<const EnvironmentStepPlan> p, std::shared_ptr<const StepKernels> k, int64_t s,
+             int64_t i)
+      : plan(std::move(p)), kernels(std::move(k)), step(s), task_inputs(i) {}
   std::shared_ptr<const EnvironmentStepPlan> plan;
   std::shared_ptr<const StepKernels> kernels;
   int64_t step;
+  int64_t task_inputs;  // the observation's first columns
 };
 
 // Where each output sits in the node's list; outputs a configuration does not have are not returned (a custom
@@ -61,13 +63,20 @@ struct ObservationColumns {
   int64_t I, vision, proprio, frames, width;
 };
 
-// Copies row b of a [B, n] tensor (any strides) into `out` without conversion.
+// The rows of a [B, n] tensor (any strides), copied out without conversion. The pointer and strides are read
+// once, outside the row loop.
 template <typename T>
-void copy_row(const torch::Tensor& t, int64_t b, T* out) {
-  const T* row = t.data_ptr<T>() + b * t.stride(0);
-  const int64_t n = t.size(1), stride = t.stride(1);
-  for (int64_t i = 0; i < n; ++i) out[i] = row[i * stride];
-}
+struct RowSource {
+  RowSource() = default;
+  explicit RowSource(const torch::Tensor& t)
+      : data(t.data_ptr<T>()), width(t.size(1)), row_stride(t.stride(0)), column_stride(t.stride(1)) {}
+  void copy(int64_t b, T* out) const {
+    const T* row = data + b * row_stride;
+    for (int64_t i = 0; i < width; ++i) out[i] = row[i * column_stride];
+  }
+  const T* data = nullptr;
+  int64_t width = 0, row_stride = 0, column_stride = 0;
+};
 
 // The action the effector receives: the given one plus sigma times the draw, in T as the op-by-op sum rounds.
 template <typename T>
@@ -101,12 +110,11 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
                vision_draws = inputs[kVisionDraws].contiguous(), proprio_draws = inputs[kProprioDraws].contiguous();
     const auto& task_inputs = inputs[kTaskInputs];
     const int64_t B = joint.size(0);
-    const ObservationColumns columns(task_inputs.size(1), layout, plan.action_frames);
+    const ObservationColumns columns(holder->task_inputs, layout, plan.action_frames);
     const int64_t W = columns.width;
     ctx->save_for_backward({joint, muscle, geometry, slots.n_fields ? cartesian_in : absent_input(), action,
                             endpoint_load.defined() ? endpoint_load : absent_input(), action_draws, scale});
     ctx->saved_data["plan"] = c10::IValue::make_capsule(holder);
-    ctx->saved_data["task_inputs"] = columns.I;
     ctx->set_materialize_grads(false);
 
     const auto options = joint.options();
@@ -148,12 +156,22 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
       std::vector<T> obs_sigma(plan.observation_sigma.begin(), plan.observation_sigma.end());
       const int64_t noise_width = static_cast<int64_t>(obs_sigma.size());
       const int64_t n_earlier = plan.action_frames > 0 ? plan.action_frames - 1 : 0;
+      // What the observation copies from elsewhere: the task's inputs, the delayed senses, the earlier actions.
+      const RowSource<T> task_rows(task_inputs);
+      RowSource<T> delayed_vision, delayed_proprio;
+      if (slots.vision >= 0) delayed_vision = RowSource<T>(inputs[kDelayedVision]);
+      if (slots.proprio >= 0) delayed_proprio = RowSource<T>(inputs[kDelayedProprio]);
+      std::vector<RowSource<T>> earlier_frames;
+      for (int64_t f = 0; f < n_earlier; ++f) earlier_frames.emplace_back(inputs[kFirstFrame + f]);
 
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
         RowStep row_step(*holder->kernels);
-        std::vector<double> stage(layout.stage), act(M), load(S), next(layout.stage), cart(2 * S);
+        // One allocation for the row's scratch (this runs once per step, for a few dozen rows).
+        std::vector<double> scratch(2 * layout.stage + M + 3 * S);
+        double *stage = scratch.data(), *next = stage + layout.stage, *act = next + layout.stage, *load = act + M,
+               *cart = load + S;
         for (int64_t b = begin; b < end; ++b) {
-          stage_in.read(b, stage.data());
+          stage_in.read(b, stage);
           T* row = clean_data + b * W;
           T* newest_frame = plan.action_frames > 0 ? row + columns.frames + n_earlier * M : nullptr;
           for (int64_t j = 0; j < M; ++j) {
@@ -166,17 +184,17 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
           if (slots.n_fields) {
             load_row = field_load.data() + b * S;
           } else if (load_rows.data) {
-            load_rows.read(b, load.data());
-            load_row = load.data();
+            load_rows.read(b, load);
+            load_row = load;
           }
-          row_step.forward({stage.data(), act.data(), load_row, nullptr}, next.data(), cart.data());
-          stage_out.write(b, next.data());
-          cartesian_out.write(b, cart.data());
-          sense.forward(b, cart.data(), next.data() + layout.muscle, senses);
-          if (columns.I > 0) copy_row(task_inputs, b, row);
-          if (slots.vision >= 0) copy_row(inputs[kDelayedVision], b, row + columns.vision);
-          if (slots.proprio >= 0) copy_row(inputs[kDelayedProprio], b, row + columns.proprio);
-          for (int64_t f = 0; f < n_earlier; ++f) copy_row(inputs[kFirstFrame + f], b, row + columns.frames + f * M);
+          row_step.forward({stage, act, load_row, nullptr}, next, cart);
+          stage_out.write(b, next);
+          cartesian_out.write(b, cart);
+          sense.forward(b, cart, next + layout.muscle, senses);
+          task_rows.copy(b, row);
+          if (slots.vision >= 0) delayed_vision.copy(b, row + columns.vision);
+          if (slots.proprio >= 0) delayed_proprio.copy(b, row + columns.proprio);
+          for (int64_t f = 0; f < n_earlier; ++f) earlier_frames[f].copy(b, row + columns.frames + f * M);
           if (obs_draws) {  // value + sigma * draw over the noisy columns, as the op-by-op observation adds it
             T* noisy_row = observed + b * W;
             std::copy(row, row + W, noisy_row);
@@ -208,7 +226,7 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
     const OutputSlots slots(plan, step);
     const RowLayout layout(*holder->kernels);
     const int64_t S = layout.S, M = layout.M, B = joint.size(0);
-    const ObservationColumns columns(ctx->saved_data["task_inputs"].toInt(), layout, plan.action_frames);
+    const ObservationColumns columns(holder->task_inputs, layout, plan.action_frames);
     const int64_t W = columns.width;
     const int64_t n_earlier = plan.action_frames > 0 ? plan.action_frames - 1 : 0;
     const auto contiguous = [](const torch::Tensor& t) { return t.defined() ? t.contiguous() : t; };
@@ -254,32 +272,33 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
         RowStep row_step(*holder->kernels);
         const auto& L = layout;
-        std::vector<double> stage(L.stage), act(M), load(S), grad_next(L.stage), grad_c(2 * S), grad_stage(L.stage),
-            grad_a(M), grad_e(S), grad_j(L.D), grad_n(M);
+        std::vector<double> scratch(3 * L.stage + 3 * M + 4 * S + L.D);  // one allocation for the row's scratch
+        double *stage = scratch.data(), *grad_next = stage + L.stage, *grad_stage = grad_next + L.stage,
+               *act = grad_stage + L.stage, *grad_a = act + M, *grad_n = grad_a + M, *load = grad_n + M,
+               *grad_e = load + S, *grad_c = grad_e + S, *grad_j = grad_c + 2 * S;
         for (int64_t b = begin; b < end; ++b) {
-          grad_out.read(b, grad_next.data());
-          grad_cartesian_out.read(b, grad_c.data());
-          sense.backward(b, sense_grad, grad_c.data(), grad_next.data() + L.muscle);
-          stage_in.read(b, stage.data());
+          grad_out.read(b, grad_next);
+          grad_cartesian_out.read(b, grad_c);
+          sense.backward(b, sense_grad, grad_c, grad_next + L.muscle);
+          stage_in.read(b, stage);
           for (int64_t j = 0; j < M; ++j) act[j] = static_cast<double>(noisy.at(b, j));
           const double* load_row = nullptr;
           if (slots.n_fields) {
             load_row = field_load.data() + b * S;
           } else if (load_rows.data) {
-            load_rows.read(b, load.data());
-            load_row = load.data();
+            load_rows.read(b, load);
+            load_row = load;
           }
-          row_step.backward({stage.data(), act.data(), load_row, nullptr}, grad_next.data(), grad_c.data(),
-                            grad_stage.data(), grad_a.data(), grad_e.data(), grad_j.data());
-          grad_in.write(b, grad_stage.data());
+          row_step.backward({stage, act, load_row, nullptr}, grad_next, grad_c, grad_stage, grad_a, grad_e, grad_j);
+          grad_in.write(b, grad_stage);
           // The noisy action reaches the step, its own output and the newest frame; the given action gets it all.
-          grad_noisy_rows.read(b, grad_n.data());
+          grad_noisy_rows.read(b, grad_n);
           const T* newest = grad_obs && plan.action_frames > 0 ? grad_obs + b * W + columns.frames + n_earlier * M
                                                                : nullptr;
           for (int64_t j = 0; j < M; ++j) grad_a[j] += grad_n[j] + (newest ? static_cast<double>(newest[j]) : 0.0);
-          grad_action_rows.write(b, grad_a.data());
-          load_grad_rows.write(b, grad_e.data());
-          if (slots.n_fields) std::copy(grad_e.begin(), grad_e.end(), load_grad.begin() + b * S);
+          grad_action_rows.write(b, grad_a);
+          load_grad_rows.write(b, grad_e);
+          if (slots.n_fields) std::copy(grad_e, grad_e + S, load_grad.begin() + b * S);
         }
       });
       if (slots.n_fields && ctx->needs_input_grad(kCartesian))
@@ -374,7 +393,8 @@ EnvironmentStepOutputs environment_step(const std::shared_ptr<const EnvironmentS
               "gradient");
   const int64_t n_earlier = plan.action_frames > 0 ? plan.action_frames - 1 : 0;
   TORCH_CHECK(static_cast<int64_t>(in.earlier_frames.size()) == n_earlier, "a fused environment step of ",
-              plan.action_frames, " stacked actions takes ", n_earlier, " earlier ones, got ", in.earlier_frames.size());
+              plan.action_frames, " stacked actions takes ", n_earlier, " earlier ones, got ",
+              in.earlier_frames.size());
   const int64_t S = state.cartesian.size(1) / 2, M = state.muscle.size(2);
   const auto require_rows = [&](const torch::Tensor& t, int64_t width, const char* what) {
     TORCH_CHECK(!t.defined() || (t.dim() == 2 && t.size(0) == B && t.size(1) == width && cpu_floating(t, type)),
@@ -403,7 +423,8 @@ EnvironmentStepOutputs environment_step(const std::shared_ptr<const EnvironmentS
   inputs[kObservationDraws] = or_absent(in.observation_draws);
   inputs[kTaskInputs] = in.task_inputs;
   inputs.insert(inputs.end(), in.earlier_frames.begin(), in.earlier_frames.end());
-  auto out = FusedEnvironmentStep::apply(torch::TensorList(inputs), c10::make_intrusive<PlanHolder>(plan_pointer, in.kernels, in.step));
+  auto holder = c10::make_intrusive<PlanHolder>(plan_pointer, in.kernels, in.step, in.task_inputs.size(1));
+  auto out = FusedEnvironmentStep::apply(torch::TensorList(inputs), std::move(holder));
 
   const OutputSlots slots(plan, in.step);
   EnvironmentStepOutputs result;
