@@ -333,7 +333,10 @@ StepResult EnvironmentImpl::fused_step(const torch::Tensor& given, std::shared_p
   ++t_;
 
   const int64_t I = in.task_inputs.size(1), frames = options_.action_frame_stacking();
-  auto blocks = out.clean_observation.split_with_sizes({I, S, 2 * M, frames * M}, 1);  // one op for the views
+  // One op for the views; without stacked actions their block is the episode's empty [B, 0] (one view fewer).
+  auto blocks = frames > 0 ? out.clean_observation.split_with_sizes({I, S, 2 * M, frames * M}, 1)
+                           : out.clean_observation.split_with_sizes({I, S, 2 * M}, 1);
+  if (frames == 0) blocks.push_back(no_action_frames_);
   vision_buffer_.pop_front();
   vision_buffer_.push_back(out.vision.defined() ? out.vision : blocks[1]);
   proprioception_buffer_.pop_front();
