@@ -2,8 +2,6 @@
 
 #include <ATen/Parallel.h>
 
-#include <optional>
-
 #include "body/fused/absent_input.h"
 #include "body/fused/row_io.h"
 #include "body/fused/sense_rows.h"

@@ -1,7 +1,7 @@
 #pragma once
-// The environment's senses and observation as autograd nodes (internal), where the effector's step does not
-// return them from its own node: the first observation of a reset, op-by-op effectors, and the observation
-// assembled from delayed senses, stacked actions and observation noise.
+// The environment's senses and observation as autograd nodes (internal), where its fused step node
+// (env/environment_step.h) does not make them: the first observation of a reset, and steps that do not run fused
+// (op-by-op effectors, muscles whose length and velocity rows are not adjacent).
 //   senses():  vision and proprioception of a state (body/fused/senses.h) as one node. Op by op that is a slice,
 //              a slice, a division and a reshape (and two additions with noise), each an autograd node whose
 //              backward allocates and fills a zero tensor of the whole state; together about a tenth of a
