@@ -90,6 +90,24 @@ struct NoisyActionRows {
   T sigma;
 };
 
+// The step's load on the hand, row by row: the fused fields' sum ([B * S], computed for the whole batch), or a
+// load computed outside (fields op by op), or none.
+template <typename T>
+struct StepLoad {
+  StepLoad(int64_t space_dim, std::vector<double> field_sum, const torch::Tensor& endpoint_load)
+      : S(space_dim), fields(std::move(field_sum)), outside(endpoint_load) {}
+  // Row b's load (`scratch` holds S values where it must be read), or nullptr.
+  const double* row(int64_t b, double* scratch) const {
+    if (!fields.empty()) return fields.data() + b * S;
+    if (!outside.data) return nullptr;
+    outside.read(b, scratch);
+    return scratch;
+  }
+  int64_t S;
+  std::vector<double> fields;
+  Rows<T> outside;
+};
+
 class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentStep> {
  public:
   static variable_list forward(AutogradContext* ctx, torch::TensorList inputs, c10::intrusive_ptr<PlanHolder> holder) {
@@ -133,9 +151,9 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
       using T = scalar_t;
       // The fields' forces for the whole batch first; the step reads their sum as its load, rounded to T as the
       // forces' tensors are.
-      std::vector<double> field_load;
-      if (slots.n_fields) field_load = field_forces<T>(plan, step, cartesian_in, out, slots.first_field);
-      const Rows<T> load_rows(endpoint_load);
+      const StepLoad<T> loads(
+          S, slots.n_fields ? field_forces<T>(plan, step, cartesian_in, out, slots.first_field) : std::vector<double>(),
+          endpoint_load);
       const NoisyActionRows<T> noisy(action, action_draws, plan.action_sigma);
       T* noisy_out = slots.noisy_action >= 0 ? out[slots.noisy_action].data_ptr<T>() : nullptr;
       const StageRows<T> stage_in(joint, muscle, geometry, layout), stage_out(out[0], out[2], out[3], layout);
@@ -178,14 +196,7 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
             if (noisy_out) noisy_out[b * M + j] = value;
             if (newest_frame) newest_frame[j] = value;
           }
-          const double* load_row = nullptr;
-          if (slots.n_fields) {
-            load_row = field_load.data() + b * S;
-          } else if (load_rows.data) {
-            load_rows.read(b, load);
-            load_row = load;
-          }
-          row_step.forward({stage, act, load_row, nullptr}, next, cart);
+          row_step.forward({stage, act, loads.row(b, load), nullptr}, next, cart);
           stage_out.write(b, next);
           cartesian_out.write(b, cart);
           sense.forward(b, cart, next + layout.muscle, senses);
@@ -199,8 +210,6 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
             const T* draw = obs_draws + b * noise_width;
             for (int64_t c = 0; c < noise_width; ++c)
               noisy_row[plan.noise_column + c] = row[plan.noise_column + c] + draw[c] * obs_sigma[c];
-          } else if (slots.clean >= 0) {
-            std::copy(row, row + W, observed + b * W);
           }
         }
       });
@@ -250,9 +259,9 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
 
     AT_DISPATCH_FLOATING_TYPES(joint.scalar_type(), "fused_environment_step_backward", [&] {
       using T = scalar_t;
-      std::vector<double> field_load;
-      if (slots.n_fields) field_load = field_forces<T>(plan, step, cartesian_in, {}, -1);
-      const Rows<T> load_rows(endpoint_load), load_grad_rows(result[kEndpointLoad]);
+      const StepLoad<T> loads(
+          S, slots.n_fields ? field_forces<T>(plan, step, cartesian_in, {}, -1) : std::vector<double>(), endpoint_load);
+      const Rows<T> load_grad_rows(result[kEndpointLoad]);
       const NoisyActionRows<T> noisy(action, action_draws, plan.action_sigma);
       const StageRows<T> stage_in(joint, muscle, geometry, layout);
       const StageRows<T> grad_out(grads[0], grad_next_muscle, grad_next_geometry, layout),
@@ -280,14 +289,8 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
           sense.backward(b, sense_grad, grad_c, grad_next + L.muscle);
           stage_in.read(b, stage);
           for (int64_t j = 0; j < M; ++j) act[j] = static_cast<double>(noisy.at(b, j));
-          const double* load_row = nullptr;
-          if (slots.n_fields) {
-            load_row = field_load.data() + b * S;
-          } else if (load_rows.data) {
-            load_rows.read(b, load);
-            load_row = load;
-          }
-          row_step.backward({stage, act, load_row, nullptr}, grad_next, grad_c, grad_stage, grad_a, grad_e, grad_j);
+          row_step.backward({stage, act, loads.row(b, load), nullptr}, grad_next, grad_c, grad_stage, grad_a, grad_e,
+                            grad_j);
           grad_in.write(b, grad_stage);
           // The noisy action reaches the step, its own output and the newest frame; the given action gets it all.
           grad_noisy_rows.read(b, grad_n);
@@ -402,6 +405,12 @@ EnvironmentStepOutputs environment_step(const std::shared_ptr<const EnvironmentS
   require_rows(in.delayed_vision, S, "the delayed vision");
   require_rows(in.delayed_proprio, 2 * M, "the delayed proprioception");
   for (const auto& frame : in.earlier_frames) require_rows(frame, M, "the earlier actions");
+  // Each draw is given exactly where its sigma is set (the node's outputs follow the sigmas).
+  TORCH_CHECK(in.action_draws.defined() == (plan.action_sigma != 0.0) &&
+                  in.observation_draws.defined() == !plan.observation_sigma.empty(),
+              "a fused environment step takes the motor and observation noise draws exactly where their sigma is set");
+  require_rows(in.action_draws, M, "the motor noise draws");
+  require_rows(in.observation_draws, static_cast<int64_t>(plan.observation_sigma.size()), "the observation draws");
   TORCH_CHECK(in.delayed_vision.defined() == (plan.vision_lag > 1) &&
                   in.delayed_proprio.defined() == (plan.proprioception_lag > 1),
               "a fused environment step takes the delayed senses exactly where their lag is over one step");

@@ -105,9 +105,10 @@ class EffectorImpl : public torch::nn::Module {
   EffectorState step(const EffectorState& state, const torch::Tensor& action,
                      const torch::Tensor& endpoint_load = {}, const torch::Tensor& joint_load = {}) const;
 
-  // Internal (the environment's step, src/fused/effector_step.h): `step` and the senses of its new state as one
-  // autograd node (with `task_inputs`: the observation [task inputs | vision | proprioception]), or nullopt when
-  // the step runs op by op or these senses cannot be fused (the caller then steps and senses op by op).
+  // Internal (the Python package's sensed step, src/body/fused/effector_step.h; the environment's own step is a
+  // node of its own, src/env/environment_step.h): `step` and the senses of its new state as one autograd node
+  // (with `task_inputs`: the observation [task inputs | vision | proprioception]), or nullopt when the step runs
+  // op by op or these senses cannot be fused (the caller then steps and senses op by op).
   std::optional<fused::SensedStep> step_and_sense(const EffectorState& state, const torch::Tensor& action,
                                                   const torch::Tensor& endpoint_load,
                                                   const fused::SensesOptions& senses,
