@@ -88,7 +88,15 @@ Timing train_workload(Effector effector, int64_t hidden, int64_t batch, int64_t 
   }
   CompositeLoss losses({WeightedLoss{"position_l1", 1.0, make_loss("position_l1")}});
   Trainer trainer(environment, policies, losses, OptimizerOptions().lr(1e-3),
-                  TrainingOptions().batch_size(batch).n_batches(warmup + batches).gradient_clip(1.0).validation_every(0).quiet(true));
+                  TrainingOptions()
+                      .batch_size(batch)
+                      .n_batches(warmup + batches)
+                      .gradient_clip(1.0)
+                      .validation_every(0)
+                      .quiet(true)
+                      .make_environment([effector, environment] {
+                        return Environment(effector, environment->task(), environment->options());
+                      }));
   return timed_batches(trainer, warmup);
 }
 

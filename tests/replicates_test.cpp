@@ -304,6 +304,89 @@ TEST(ReplicateTraining, ResumeEqualsAnUninterruptedRunAndEachReplicateHasItsFile
   fs::remove_all(root);
 }
 
+// Everything a replicate's training shows: its weights, and per batch its loss and gradient norm.
+struct ReplicateRecord {
+  std::vector<std::vector<torch::Tensor>> weights;
+  std::vector<std::vector<double>> losses, grad_norms;
+  std::vector<double> validation;
+};
+
+ReplicateRecord train_replicates(const std::string& yaml, int threads, int64_t expected_groups) {
+  const int previous_threads = torch::get_num_threads();
+  torch::set_num_threads(threads);
+  auto trainer = trainer_for(yaml);
+  EXPECT_EQ(trainer.n_replicate_groups(), expected_groups) << "at " << threads << " threads";
+  ReplicateRecord record;
+  const int64_t K = trainer.n_replicates();
+  record.losses.resize(K);
+  record.grad_norms.resize(K);
+  trainer.on_batch = [&](const BatchMetrics& metrics) {
+    record.losses[metrics.replicate].push_back(metrics.loss);
+    record.grad_norms[metrics.replicate].push_back(metrics.grad_norm);
+  };
+  const auto summary = trainer.train();
+  torch::set_num_threads(previous_threads);
+  EXPECT_EQ(summary.outcome, TrainingOutcome::kCompleted) << summary.message;
+  for (int64_t k = 0; k < K; ++k) record.weights.push_back(parameters_of(trainer.replicate_policy(k)));
+  record.validation = summary.replicate_validation_loss;
+  return record;
+}
+
+TEST(ReplicateTraining, GroupsSideBySideGiveEachReplicateTheSameBitsAsOneStackedRollout) {
+  // Five replicates with every random stream in use (trials, motor and sensory noise, hidden noise) and a field.
+  const std::string yaml = with(with(kSmall, "log_every: 1", "log_every: 1, replicates: 5"), "task: {type: RandomTargetReach}",
+                                "task: {type: RandomTargetReach, fields: [{type: curl, strength: 3, fraction: 0.5}]}");
+  const auto stacked = train_replicates(with(yaml, "replicates: 5", "replicates: 5, replicate_groups: 1"), 2, 1);
+  // Two groups (3 + 2) on two threads; three (2 + 2 + 1) on two threads; two run one after the other on one
+  // thread; and the default, which picks one group per thread.
+  const std::vector<std::tuple<std::string, int, int64_t>> runs = {
+      {"replicates: 5, replicate_groups: 2", 2, 2},
+      {"replicates: 5, replicate_groups: 3", 2, 3},
+      {"replicates: 5, replicate_groups: 2", 1, 2},
+      {"replicates: 5", 2, 2}};
+  for (const auto& [setting, threads, groups] : runs) {
+    const auto grouped = train_replicates(with(yaml, "replicates: 5", setting), threads, groups);
+    for (int64_t k = 0; k < 5; ++k) {
+      EXPECT_EQ(grouped.losses[k], stacked.losses[k]) << setting << " at " << threads << " threads, replicate " << k;
+      EXPECT_EQ(grouped.grad_norms[k], stacked.grad_norms[k]) << setting << ", replicate " << k;
+      for (size_t i = 0; i < stacked.weights[k].size(); ++i)
+        EXPECT_TRUE(torch::equal(grouped.weights[k][i], stacked.weights[k][i]))
+            << setting << " at " << threads << " threads, replicate " << k << " parameter " << i;
+    }
+    EXPECT_EQ(grouped.validation, stacked.validation) << setting;
+  }
+  // One thread and the default: one stacked rollout.
+  train_replicates(yaml, 1, 1);
+}
+
+TEST(ReplicateTraining, GroupsNeedEnoughReplicatesAndAWayToBuildEnvironments) {
+  const std::string yaml = with(kSmall, "log_every: 1", "log_every: 1, replicates: 2, replicate_groups: 3");
+  try {
+    trainer_for(yaml);
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("training.replicate_groups"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("3 groups for 2 replicates"), std::string::npos) << error.what();
+  }
+  auto experiment = experiment_from_config(ConfigNode::parse(with(yaml, "replicate_groups: 3", "replicate_groups: 2")));
+  experiment.training.quiet(true).make_environment(nullptr);  // an environment the trainer cannot rebuild
+  try {
+    Trainer(experiment.environment, experiment.replicates, experiment.losses, experiment.optimizer, experiment.training);
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("make_environment"), std::string::npos) << error.what();
+  }
+  // Left to pick, such a trainer steps its replicates stacked.
+  const int previous_threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  Trainer picked(experiment.environment, experiment.replicates, experiment.losses, experiment.optimizer,
+                 experiment.training.replicate_groups(0));
+  torch::set_num_threads(previous_threads);
+  EXPECT_EQ(picked.n_replicate_groups(), 1);
+  EXPECT_THROW(experiment_from_config(ConfigNode::parse(with(yaml, "replicate_groups: 3", "replicate_groups: -1"))),
+               InputError);
+}
+
 TEST(ReplicateTraining, ConfigurationErrors) {
   try {
     experiment_from_config(ConfigNode::parse(with(kSmall, "log_every: 1", "log_every: 1, replicates: 0")));

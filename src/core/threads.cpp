@@ -2,7 +2,7 @@
 
 #include <dlfcn.h>
 #include <sched.h>
-#include <torch/torch.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,7 +11,7 @@
 namespace motornet {
 
 void set_num_threads(int threads) {
-  torch::set_num_threads(std::max(threads, 1));
+  at::set_num_threads(std::max(threads, 1));
   // Looked up at run time: the BLAS behind LibTorch is chosen by Debian's alternatives, not at link time.
   using SetThreads = void (*)(int);
   if (auto set_blas_threads = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
@@ -31,6 +31,13 @@ int default_num_threads() {
     if (end != text && *end == '\0' && threads > 0) return static_cast<int>(threads);
   }
   return available_cores();
+}
+
+void run_side_by_side(int64_t count, const std::function<void(int64_t)>& task) {
+  // This file is compiled with OpenMP (CMakeLists.txt): at::parallel_for is an OpenMP loop only in such files.
+  at::parallel_for(0, count, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) task(i);
+  });
 }
 
 }  // namespace motornet

@@ -60,6 +60,12 @@ Experiment single_experiment(const ConfigNode& root, std::optional<uint64_t> see
   if (auto block = root.child("optimizer")) experiment.optimizer = optimizer_options_from_config(*block);
   if (auto block = root.child("training")) experiment.training = training_options_from_config(*block);
   experiment.training.seed(experiment.seed);
+  // Replicate groups step environments of their own, built as this one was (the effector and the task are
+  // only read while stepping, so the copies share them).
+  experiment.training.make_environment([effector = experiment.effector, task = experiment.environment->task(),
+                                        options = experiment.environment->options()] {
+    return Environment(effector, task, options);
+  });
   check_training_options(experiment.optimizer, experiment.training);
   experiment.replicates = {experiment.policy};
   return experiment;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "motornet/core/error.h"
+#include "motornet/core/threads.h"
 #include "motornet/io/atomic_file.h"
 #include "motornet/control/policies/replicated_policy.h"
 #include "motornet/control/rollout.h"
@@ -55,7 +56,11 @@ const OptionTable<TrainingOptions>& training_option_table() {
                "keep the policy every N batches and at each phase end in snapshots/ (0: no snapshots)",
                checks::at_least(0, " (0: no snapshots)"))
           .add(MOTORNET_OPTION(replicates), "independent networks trained at once (seeds seed .. seed + K - 1)",
-               checks::at_least(1));
+               checks::at_least(1))
+          .add(MOTORNET_OPTION(replicate_groups),
+               "replicate groups trained side by side, one per thread (1: all stacked in one rollout; 0: one per "
+               "thread)",
+               checks::at_least(0, " (0: one per thread)"));
   return table;
 }
 
@@ -113,6 +118,7 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
   environment_->set_streams(RowStreams(environment_generators, shard));
   environment_->streams().local_rows(training_.batch_size());  // the global batch splits evenly across ranks
   stepper_ = K == 1 ? replicas_.front().policy : ReplicatedPolicy(replicates).ptr();
+  form_groups(shard);
   validation_reset_ = ResetOptions().batch_size(training_.validation_batch_size()).deterministic(true);
   if (group_) {
     // Every rank starts from rank 0's weights (they agree anyway when built from one configuration).
@@ -149,7 +155,7 @@ std::vector<LossValues> Trainer::validate_replicates() {
   try {
     torch::NoGradGuard no_grad;
     stepper_->eval();
-    values = replicate_losses(rollout(*environment_, *stepper_, validation_reset_));
+    values = replicate_losses(rollout(*environment_, *stepper_, validation_reset_), n_replicates());
   } catch (...) {
     stepper_->train();
     environment_->set_streams(training_streams);
@@ -160,8 +166,56 @@ std::vector<LossValues> Trainer::validate_replicates() {
   return values;
 }
 
-std::vector<LossValues> Trainer::replicate_losses(const EpisodeRecord& episode) const {
+void Trainer::form_groups(const Shard& shard) {
   const int64_t K = n_replicates();
+  int64_t G = training_.replicate_groups();
+  const auto& make_environment = training_.make_environment();
+  if (G == 0)
+    G = make_environment && environment_->effector()->tensor_options().device().is_cpu()
+            ? std::min<int64_t>(K, at::get_num_threads())
+            : 1;
+  if (G <= 1) return;
+  require(G <= K, "training.replicate_groups", fmt::format("{} groups for {} replicates", G, K));
+  require(static_cast<bool>(make_environment), "training.replicate_groups",
+          "groups side by side need a way to build more environments (TrainingOptions::make_environment)");
+  for (int64_t g = 0; g < G; ++g) {
+    ReplicaGroup group;
+    group.first = g * K / G;  // as even as K allows
+    group.count = (g + 1) * K / G - group.first;
+    group.environment = make_environment();
+    require(group.environment && group.environment->observation_size() == environment_->observation_size() &&
+                group.environment->n_steps() == environment_->n_steps(),
+            "training.make_environment", "must build an environment like the trainer's");
+    std::vector<torch::Generator> generators;
+    std::vector<Policy> policies;
+    for (int64_t k = group.first; k < group.first + group.count; ++k) {
+      generators.push_back(replicas_[k].environment_generator);
+      policies.push_back(replicas_[k].policy);
+    }
+    group.environment->set_streams(RowStreams(generators, shard));
+    group.stepper = group.count == 1 ? policies.front() : ReplicatedPolicy(policies).ptr();
+    groups_.push_back(std::move(group));
+  }
+}
+
+std::vector<double> Trainer::rollout_and_backward() {
+  const auto reset = ResetOptions().batch_size(training_.batch_size());
+  for (auto& replica : replicas_) replica.optimizer->zero_grad();
+  if (groups_.empty()) return backward(replicate_losses(rollout(*environment_, *stepper_, reset), n_replicates()));
+  // Each group touches only its own environment, replicates and gradients, so the groups run side by side (a
+  // group's own nodes then keep to its thread: LibTorch runs a parallel region inside another inline).
+  std::vector<std::vector<double>> scalars(groups_.size());
+  run_side_by_side(static_cast<int64_t>(groups_.size()), [&](int64_t g) {
+    auto& group = groups_[g];
+    group.stepper->train();
+    scalars[g] = backward(replicate_losses(rollout(*group.environment, *group.stepper, reset), group.count));
+  });
+  std::vector<double> all;
+  for (const auto& part : scalars) all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
+
+std::vector<LossValues> Trainer::replicate_losses(const EpisodeRecord& episode, int64_t K) const {
   if (K == 1) return {losses_.compute(episode)};
   const int64_t rows = episode.fingertip.size(0) / K;  // replicate k's trials are rows [k * rows, (k + 1) * rows)
   std::vector<LossValues> values;
@@ -176,7 +230,6 @@ CheckpointParts Trainer::checkpoint_parts(const Replica& replica) const {
 std::vector<double> Trainer::backward(const std::vector<LossValues>& values) {
   torch::Tensor total = values.front().total;
   for (size_t k = 1; k < values.size(); ++k) total = total + values[k].total;
-  for (auto& replica : replicas_) replica.optimizer->zero_grad();
   total.backward();
   std::vector<double> scalars;  // per replicate: the loss, then each term
   for (const auto& v : values) {
@@ -255,8 +308,7 @@ TrainingSummary Trainer::train() {
     for (auto& replica : replicas_) lr = schedule_.apply(*replica.optimizer, batch_ - first_of_phase);
     stepper_->train();
 
-    auto scalars =
-        backward(replicate_losses(rollout(*environment_, *stepper_, ResetOptions().batch_size(training_.batch_size()))));
+    auto scalars = rollout_and_backward();
     stopping = share_across_ranks(scalars);
     std::vector<double> grad_norms;
     const std::string failure = clip_gradients(scalars, grad_norms);

@@ -30,6 +30,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// ", 10 replicates" and how they share the threads.
+std::string replicates_phrase(const Trainer& trainer) {
+  const int64_t groups = trainer.n_replicate_groups();
+  return fmt::format(", {} replicates{}", trainer.n_replicates(),
+                     groups > 1 ? fmt::format(" in {} groups side by side", groups) : "");
+}
+
 YAML::Node load_yaml(const std::string& filename) { return YAML::Clone(ConfigNode::load_file(filename).yaml()); }
 
 // The configuration as text, without what a resume may change: training.n_batches and the last phase's
@@ -366,7 +373,7 @@ TrainingRunResult run_training(const TrainingRunOptions& options) {
                                                                plan.phase.first_batch + 1, plan.phase.end_batch())
                                                  : "",
                                phases.back().end_batch(), training.batch_size(),
-                               trainer->n_replicates() > 1 ? fmt::format(", {} replicates", trainer->n_replicates()) : "",
+                               trainer->n_replicates() > 1 ? replicates_phrase(*trainer) : "",
                                group ? fmt::format(", {} processes", group->world_size()) : "", trainer->batches_done());
     result.summary = trainer->train();
     seconds += result.summary.seconds;

@@ -7,8 +7,9 @@
 //
 // Replicates: given K policies, the trainer trains K independent networks at once (replicate k with seed
 // `seed + k`: its own trials, noise, optimizer state, gradient clipping, metrics, checkpoint and policy.pt in
-// run_directory/replicate_kk/), all stepping through one vectorised rollout. Replicate k ends exactly where a
-// single run with seed `seed + k` ends, up to float round-off.
+// run_directory/replicate_kk/), stepping through one vectorised rollout, or (training.replicate_groups) in
+// groups side by side, one per thread. Replicate k ends exactly where a single run with seed `seed + k` ends,
+// up to float round-off, and at the same bits however the replicates are grouped.
 //
 // Data-parallel: with a process group in the options, every rank runs its shard of the global batch (drawn
 // from the global seed, so the result does not depend on the number of processes), gradients are averaged by
@@ -57,6 +58,16 @@ struct TrainingOptions {
   TORCH_ARG(uint64_t, seed) = 0;
   TORCH_ARG(bool, quiet) = false;
   TORCH_ARG(int64_t, replicates) = 1;  // how many policies the experiment builds (the trainer counts those given)
+  // How the replicates share the threads: 1 = one stacked rollout of all K (its steps' nodes split their rows
+  // among the threads); G > 1 = G groups of consecutive replicates side by side, one per thread, each through
+  // its own rollout, loss and backward (the whole batch is parallel, not only the nodes); 0 = pick: one group
+  // per thread (at most K) when make_environment is given and the body runs on the CPU, else 1. Every choice
+  // gives each replicate the same bits.
+  TORCH_ARG(int64_t, replicate_groups) = 0;
+  // Builds another environment like the trainer's (same effector, task and options; the trainer gives it its
+  // group's random streams): what replicate groups step. Without it the replicates train stacked.
+  // experiment_from_config sets it; an environment subclass the trainer cannot rebuild simply leaves it unset.
+  TORCH_ARG(std::function<Environment()>, make_environment) = nullptr;
   // n_batches counts this phase's batches; the learning-rate schedule runs over them.
   TORCH_ARG(PhasePlacement, phase) = PhasePlacement();
   // Identifies the run's configuration (run_training: the SHA-256 of its text, less what a resume may change);
@@ -124,6 +135,8 @@ class Trainer {
   double learning_rate(int64_t batch) const { return schedule_.at(batch); }
   const Policy& policy() const { return replicas_.front().policy; }  // the first replicate's
   int64_t n_replicates() const { return static_cast<int64_t>(replicas_.size()); }
+  // How many groups of replicates train side by side (1: one stacked rollout; see training.replicate_groups).
+  int64_t n_replicate_groups() const { return groups_.empty() ? 1 : static_cast<int64_t>(groups_.size()); }
   const Policy& replicate_policy(int64_t k) const { return replicas_.at(k).policy; }
   // Where replicate k's files go ("" without a run directory).
   std::string replicate_directory(int64_t k) const { return replicas_.at(k).directory; }
@@ -145,6 +158,19 @@ class Trainer {
 
   bool writes_files() const;  // a run directory, and rank 0 (or no process group)
   CheckpointParts checkpoint_parts(const Replica& replica) const;
+  // Consecutive replicates [first, first + count) trained side by side with the other groups, in an
+  // environment of their own.
+  struct ReplicaGroup {
+    int64_t first = 0, count = 0;
+    Environment environment{nullptr};
+    Policy stepper;  // the replicate, or the group's replicates at once
+  };
+
+  // Splits the replicates into training.replicate_groups groups (none: one stacked rollout).
+  void form_groups(const Shard& shard);
+  // One batch's rollout, losses and backward, stacked or by groups side by side; returns each replicate's loss
+  // and terms as numbers (replicate by replicate).
+  std::vector<double> rollout_and_backward();
   // Sums each replicate's loss and terms into one backward pass; returns their values as numbers.
   std::vector<double> backward(const std::vector<LossValues>& values);
   // Data-parallel: averages the gradients and `scalars` over ranks (one all-reduce) and returns whether any
@@ -152,13 +178,14 @@ class Trainer {
   bool share_across_ranks(std::vector<double>& scalars);
   // Clips each replicate's gradient; a message naming the replicate and batch when a loss or norm is not finite.
   std::string clip_gradients(const std::vector<double>& scalars, std::vector<double>& grad_norms);
-  // The composite loss of each replicate's block of an episode.
-  std::vector<LossValues> replicate_losses(const EpisodeRecord& episode) const;
+  // The composite loss of each replicate's block of an episode of `replicates` blocks.
+  std::vector<LossValues> replicate_losses(const EpisodeRecord& episode, int64_t replicates) const;
   std::string kept_checkpoint() const;  // what a stopped run leaves, for messages
 
   Environment environment_;
   std::vector<Replica> replicas_;
   Policy stepper_;  // what the rollout steps: the policy, or all replicates at once
+  std::vector<ReplicaGroup> groups_;  // empty: training steps stepper_ through environment_
   CompositeLoss losses_;
   OptimizerOptions optimizer_options_;
   TrainingOptions training_;
