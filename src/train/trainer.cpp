@@ -198,6 +198,16 @@ void Trainer::form_groups(const Shard& shard) {
   }
 }
 
+void Trainer::for_each_replica(const std::function<void(int64_t)>& body) {
+  if (groups_.empty()) {
+    for (int64_t k = 0; k < n_replicates(); ++k) body(k);
+    return;
+  }
+  run_side_by_side(static_cast<int64_t>(groups_.size()), [&](int64_t g) {
+    for (int64_t k = groups_[g].first; k < groups_[g].first + groups_[g].count; ++k) body(k);
+  });
+}
+
 std::vector<double> Trainer::rollout_and_backward() {
   const auto reset = ResetOptions().batch_size(training_.batch_size());
   for (auto& replica : replicas_) replica.optimizer->zero_grad();
@@ -268,11 +278,14 @@ std::string Trainer::clip_gradients(const std::vector<double>& scalars, std::vec
   const size_t stride = 1 + losses_.terms().size();
   const double max_norm = training_.gradient_clip() > 0.0 ? training_.gradient_clip() : INFINITY;
   grad_norms.assign(K, 0.0);
+  for_each_replica([&](int64_t k) {
+    grad_norms[k] = torch::nn::utils::clip_grad_norm_(replicas_[k].policy->parameters(), max_norm);
+  });
+  // In replicate order, whatever order they were clipped in (the run stops before any optimizer step).
   for (int64_t k = 0; k < K; ++k) {
     const std::string which = K == 1 ? "" : fmt::format(" of replicate {}", k);
     const double loss = scalars[k * stride];
     if (!std::isfinite(loss)) return fmt::format("the loss{} became {} at batch {}", which, loss, batch_ + 1);
-    grad_norms[k] = torch::nn::utils::clip_grad_norm_(replicas_[k].policy->parameters(), max_norm);
     if (!std::isfinite(grad_norms[k]))
       return fmt::format("the gradient norm{} became {} at batch {}", which, grad_norms[k], batch_ + 1);
   }
@@ -317,7 +330,7 @@ TrainingSummary Trainer::train() {
       summary.message = fmt::format("{}; training stopped, {}", failure, kept_checkpoint());
       break;
     }
-    for (auto& replica : replicas_) replica.optimizer->step();
+    for_each_replica([&](int64_t k) { replicas_[k].optimizer->step(); });
     ++batch_;
     elapsed_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_start).count();
 

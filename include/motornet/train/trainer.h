@@ -168,6 +168,8 @@ class Trainer {
 
   // Splits the replicates into training.replicate_groups groups (none: one stacked rollout).
   void form_groups(const Shard& shard);
+  // body(k) for every replicate: in order, or with groups, each group's on its thread side by side.
+  void for_each_replica(const std::function<void(int64_t)>& body);
   // One batch's rollout, losses and backward, stacked or by groups side by side; returns each replicate's loss
   // and terms as numbers (replicate by replicate).
   std::vector<double> rollout_and_backward();
