@@ -11,6 +11,8 @@
 // in memory: no validation, checkpoints or files. A lab can time its own experiment before a long run.
 // --profile records every LibTorch op and autograd node of the run (LibTorch's legacy profiler) as a Chrome
 // trace (chrome://tracing, or aggregate it by name): what the remaining per-op overhead is spent on.
+// It records the calling thread only: replicates training in groups side by side (more than one thread) show
+// the first group's work; `--threads 1` records them all.
 // --replicates K trains K replicate networks at once in W1/W2 (a batch is then one step of all K).
 
 #include <CLI/CLI.hpp>
