@@ -376,6 +376,19 @@ TEST(ReplicateTraining, GroupsNeedEnoughReplicatesAndAWayToBuildEnvironments) {
   } catch (const InputError& error) {
     EXPECT_NE(std::string(error.what()).find("make_environment"), std::string::npos) << error.what();
   }
+  // A maker that builds another kind of environment (here: a longer episode) is refused, naming it.
+  const auto like = experiment.environment;
+  experiment.training.make_environment([like] {
+    return Environment(like->effector(), like->task(), EnvironmentOptions(like->options()).max_ep_duration(0.2));
+  });
+  try {
+    Trainer(experiment.environment, experiment.replicates, experiment.losses, experiment.optimizer, experiment.training);
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("training.make_environment"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("like the trainer's"), std::string::npos) << error.what();
+  }
+  experiment.training.make_environment(nullptr);
   // Left to pick, such a trainer steps its replicates stacked.
   const int previous_threads = torch::get_num_threads();
   torch::set_num_threads(2);
