@@ -1,5 +1,6 @@
 // The fused GRU policy step, the fused senses and column concatenation, and the raw numeric helpers they use,
 // each held equal to the op-by-op ATen computation they replace.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -215,25 +216,58 @@ TEST(RecurrentPolicyKernels, AutoAndOpByOpAgreeAndOpByOpUsesAtenCells) {
   }
 }
 
-TEST(RowMajorGemm, MatchesPlainLoopsForEveryTransposition) {
-  ASSERT_TRUE(numeric::has_blas()) << "LibTorch's BLAS was not found: the fused policy step would run on loops";
+template <typename T>
+void check_products(torch::ScalarType dtype, double tolerance) {
   torch::manual_seed(2);
-  const int64_t m = 5, n = 7, k = 3;
-  for (bool ta : {false, true}) {
-    for (bool tb : {false, true}) {
-      auto a = ta ? torch::randn({k, m}, torch::kFloat64) : torch::randn({m, k}, torch::kFloat64);
-      auto b = tb ? torch::randn({n, k}, torch::kFloat64) : torch::randn({k, n}, torch::kFloat64);
-      auto c0 = torch::randn({m, n}, torch::kFloat64);
-      auto blas = c0.clone(), loops = c0.clone();
-      numeric::gemm<double>(ta, tb, m, n, k, 1.5, a.data_ptr<double>(), a.size(1), b.data_ptr<double>(), b.size(1), 0.5,
-                            blas.data_ptr<double>(), n);
-      numeric::gemm_loops<double>(ta, tb, m, n, k, 1.5, a.data_ptr<double>(), a.size(1), b.data_ptr<double>(),
-                                  b.size(1), 0.5, loops.data_ptr<double>(), n);
-      auto expected = 1.5 * torch::mm(ta ? a.t() : a, tb ? b.t() : b) + 0.5 * c0;
-      EXPECT_WITHIN(blas, expected, 1e-12, 1e-12, "BLAS ta " << ta << " tb " << tb);
-      EXPECT_WITHIN(loops, expected, 1e-12, 1e-12, "loops ta " << ta << " tb " << tb);
-    }
-  }
+  int shapes = 0;
+  for (bool ta : {false, true})
+    for (bool tb : {false, true})
+      for (int64_t m : {1, 4, 5, 9, 32})
+        for (int64_t n : {1, 4, 12, 16, 17, 33, 96})
+          for (int64_t k : {0, 1, 7, 32}) {
+            const auto options = torch::TensorOptions().dtype(dtype);
+            auto a = ta ? torch::randn({k, m}, options) : torch::randn({m, k}, options);
+            auto b = tb ? torch::randn({n, k}, options) : torch::randn({k, n}, options);
+            auto c0 = torch::randn({m, n}, options);
+            const T *pa = a.data_ptr<T>(), *pb = b.data_ptr<T>();
+            const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+            const std::string shape = fmt::format("ta {} tb {} m {} n {} k {}", ta, tb, m, n, k);
+            // C = 1.5 op(A) op(B) + 0.5 C against LibTorch's product and the plain loops.
+            auto tiles = c0.clone(), loops = c0.clone();
+            numeric::gemm<T>(ta, tb, m, n, k, 1.5, pa, lda, pb, ldb, 0.5, tiles.data_ptr<T>(), n);
+            numeric::gemm_loops<T>(ta, tb, m, n, k, 1.5, pa, lda, pb, ldb, 0.5, loops.data_ptr<T>(), n);
+            auto expected = 1.5 * torch::mm(ta ? a.t() : a, tb ? b.t() : b) + 0.5 * c0;
+            EXPECT_WITHIN(tiles, expected, tolerance, tolerance, "tiles " << shape);
+            EXPECT_WITHIN(loops, expected, tolerance, tolerance, "loops " << shape);
+            // beta = 0 overwrites C without reading it (a NaN there must not come through).
+            auto overwritten = torch::full({m, n}, NAN, options);
+            numeric::gemm<T>(ta, tb, m, n, k, 1.0, pa, lda, pb, ldb, 0.0, overwritten.data_ptr<T>(), n);
+            EXPECT_WITHIN(overwritten, torch::mm(ta ? a.t() : a, tb ? b.t() : b), tolerance, tolerance,
+                          "beta 0 " << shape);
+            // op(B) packed once gives the same bits.
+            auto packed_b = torch::empty({k, numeric::packed_width(n)}, options);
+            numeric::pack_right<T>(tb, k, n, pb, ldb, packed_b.data_ptr<T>());
+            auto packed = c0.clone();
+            numeric::gemm_packed<T>(ta, m, n, k, 1.5, pa, lda, packed_b.data_ptr<T>(), 0.5, packed.data_ptr<T>(), n);
+            EXPECT_TRUE(torch::equal(packed, tiles)) << "packed " << shape;
+            // Each row's bits do not depend on the rows computed with it (replicates' row blocks rely on it).
+            if (!ta && m > 1) {
+              auto by_blocks = c0.clone();
+              const int64_t first = m / 2;
+              numeric::gemm<T>(false, tb, first, n, k, 1.5, pa, lda, pb, ldb, 0.5, by_blocks.data_ptr<T>(), n);
+              numeric::gemm<T>(false, tb, m - first, n, k, 1.5, pa + first * lda, lda, pb, ldb, 0.5,
+                               by_blocks.data_ptr<T>() + first * n, n);
+              EXPECT_TRUE(torch::equal(by_blocks, tiles)) << "row blocks " << shape;
+            }
+            ++shapes;
+          }
+  EXPECT_EQ(shapes, 2 * 2 * 5 * 7 * 4);
+}
+
+TEST(RowMajorGemm, MatchesLibTorchAndPlainLoopsForEveryTranspositionAndShape) {
+  SCOPED_TRACE(numeric::gemm_isa());
+  check_products<double>(torch::kFloat64, 1e-12);
+  check_products<float>(torch::kFloat32, 2e-5);
 }
 
 TEST(Activations, Float32SigmoidAndTanhAreWithinAFewUlps) {

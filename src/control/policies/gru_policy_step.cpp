@@ -35,6 +35,50 @@ struct WeightGradientLedger : torch::CustomClassHolder {
   std::array<torch::Tensor, 6> sums;
 };
 
+// The weight matrices laid out for the products (control/numeric/row_major_gemm.h), per replica: op(B) of the
+// forward's three products (the transposed weights) and of the backward's three (the weights). Every step of an
+// episode multiplies by the same weights, so they are packed once per set of weight values, not at every step.
+struct PackedGruWeights : torch::CustomClassHolder {
+  explicit PackedGruWeights(const GruPolicyWeights& weights) : sources{weights.w_ih, weights.w_hh, weights.w_out} {
+    for (size_t i = 0; i < sources.size(); ++i) versions[i] = sources[i]._version();
+    const auto w_ih = weights.w_ih.contiguous(), w_hh = weights.w_hh.contiguous(), w_out = weights.w_out.contiguous();
+    const int64_t K = w_ih.dim() == 3 ? w_ih.size(0) : 1, I = w_ih.size(-1), H = w_hh.size(-1), M = w_out.size(-2);
+    const auto options = w_ih.options().requires_grad(false);
+    auto packed = [&](int64_t rows, int64_t columns) {
+      return torch::empty({K, rows, numeric::packed_width(columns)}, options);
+    };
+    ih_t = packed(I, 3 * H), hh_t = packed(H, 3 * H), out_t = packed(H, M);
+    ih = packed(3 * H, I), hh = packed(3 * H, H), out = packed(M, H);
+    AT_DISPATCH_FLOATING_TYPES(w_ih.scalar_type(), "pack_gru_weights", [&] {
+      using T = scalar_t;
+      for (int64_t k = 0; k < K; ++k) {
+        const T *wi = w_ih.data_ptr<T>() + k * 3 * H * I, *wh = w_hh.data_ptr<T>() + k * 3 * H * H,
+                *wo = w_out.data_ptr<T>() + k * M * H;
+        numeric::pack_right<T>(true, I, 3 * H, wi, I, ih_t[k].data_ptr<T>());
+        numeric::pack_right<T>(true, H, 3 * H, wh, H, hh_t[k].data_ptr<T>());
+        numeric::pack_right<T>(true, H, M, wo, H, out_t[k].data_ptr<T>());
+        numeric::pack_right<T>(false, 3 * H, I, wi, I, ih[k].data_ptr<T>());
+        numeric::pack_right<T>(false, 3 * H, H, wh, H, hh[k].data_ptr<T>());
+        numeric::pack_right<T>(false, M, H, wo, H, out[k].data_ptr<T>());
+      }
+    });
+  }
+
+  // Whether these are still the weights' values: the same tensors (held here, so no other tensor can take
+  // their place), unchanged since (in-place changes such as an optimizer step count up their versions).
+  bool packs(const GruPolicyWeights& weights) const {
+    const std::array<const torch::Tensor*, 3> current{&weights.w_ih, &weights.w_hh, &weights.w_out};
+    for (size_t i = 0; i < sources.size(); ++i)
+      if (!current[i]->is_same(sources[i]) || current[i]->_version() != versions[i]) return false;
+    return true;
+  }
+
+  std::array<torch::Tensor, 3> sources;
+  std::array<int64_t, 3> versions{};
+  torch::Tensor ih_t, hh_t, out_t;  // [K, I, width(3H)], [K, H, width(3H)], [K, H, width(M)]
+  torch::Tensor ih, hh, out;        // [K, 3H, width(I)], [K, 3H, width(H)], [K, M, width(H)]
+};
+
 namespace {
 
 // Runs after every step of its chain (each step takes its token as an input) and gives the weights the totals.
@@ -62,8 +106,8 @@ void fill_rows(T* out, const T* bias, int64_t rows, int64_t width) {
 }
 
 // Runs body(k) for every replica k. Replicas share nothing but read-only weights, so with LibTorch's pool they
-// run side by side, one or more whole replicas per thread (the products stay on the calling thread of each: the
-// BLAS is pinned to one thread, see core/threads.cpp). One policy's step (K = 1) runs inline.
+// run side by side, one or more whole replicas per thread (the products run on the calling thread of each).
+// One policy's step (K = 1) runs inline.
 template <typename Body>
 void for_each_replica(int64_t K, const Body& body) {
   if (K == 1) return body(0);
@@ -77,7 +121,8 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
   // Saved gate buffer per row: r, z, n, and hn = h W_hn + b_hn (the part of the reset product the backward needs).
   static variable_list forward(AutogradContext* ctx, const torch::Tensor& observation, const torch::Tensor& hidden,
                                const torch::Tensor& collector_token, const torch::Tensor& noise,
-                               const GruPolicyWeights& weights, c10::intrusive_ptr<WeightGradientLedger> ledger) {
+                               const GruPolicyWeights& weights, c10::intrusive_ptr<PackedGruWeights> packed,
+                               c10::intrusive_ptr<WeightGradientLedger> ledger) {
     auto x = observation.contiguous(), h = hidden.contiguous();
     const auto w_ih = weights.w_ih.contiguous(), w_hh = weights.w_hh.contiguous(), w_out = weights.w_out.contiguous();
     const auto b_ih = weights.b_ih.contiguous(), b_hh = weights.b_hh.contiguous(), b_out = weights.b_out.contiguous();
@@ -101,19 +146,20 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         const int64_t row = k * Bk;
         fill_rows(gi + row * 3 * H, b_ih.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
         fill_rows(gh + row * 3 * H, b_hh.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
-        numeric::gemm<T>(false, true, Bk, 3 * H, I, 1, xs + row * I, I, w_ih.data_ptr<T>() + k * 3 * H * I, I, 1,
-                         gi + row * 3 * H, 3 * H);
-        numeric::gemm<T>(false, true, Bk, 3 * H, H, 1, hs + row * H, H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
-                         gh + row * 3 * H, 3 * H);
+        numeric::gemm_packed<T>(false, Bk, 3 * H, I, 1, xs + row * I, I, packed->ih_t[k].data_ptr<T>(), 1,
+                                gi + row * 3 * H, 3 * H);
+        numeric::gemm_packed<T>(false, Bk, 3 * H, H, 1, hs + row * H, H, packed->hh_t[k].data_ptr<T>(), 1,
+                                gh + row * 3 * H, 3 * H);
         numeric::gru_gates_forward<T>(Bk, H, gi + row * 3 * H, gh + row * 3 * H, hs + row * H,
                                       noises ? noises + row * H : nullptr, gate_rows + row * 4 * H, ns + row * H);
         fill_rows(a + row * M, b_out.data_ptr<T>() + k * M, Bk, M);
-        numeric::gemm<T>(false, true, Bk, M, H, 1, ns + row * H, H, w_out.data_ptr<T>() + k * M * H, H, 1,
-                         a + row * M, M);
+        numeric::gemm_packed<T>(false, Bk, M, H, 1, ns + row * H, H, packed->out_t[k].data_ptr<T>(), 1, a + row * M,
+                                M);
         numeric::sigmoid_in_place(a + row * M, Bk * M);
       });
     });
     ctx->save_for_backward({x, h, gates, next, action, weights.w_ih, weights.w_hh, weights.w_out});
+    ctx->saved_data["packed"] = c10::IValue::make_capsule(std::move(packed));
     if (ledger) ctx->saved_data["ledger"] = c10::IValue::make_capsule(std::move(ledger));
     return {action, next};
   }
@@ -127,6 +173,8 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     const int64_t K = replicas(w_ih), Bk = B / K;
     const bool want_x = ctx->needs_input_grad(0), want_h = ctx->needs_input_grad(1),
                want_weights = ctx->needs_input_grad(2) && ctx->saved_data.count("ledger");
+    const auto packed =
+        c10::static_intrusive_pointer_cast<PackedGruWeights>(ctx->saved_data["packed"].toCapsule());
     c10::intrusive_ptr<WeightGradientLedger> ledger;
     if (want_weights)
       ledger = c10::static_intrusive_pointer_cast<WeightGradientLedger>(ctx->saved_data["ledger"].toCapsule());
@@ -163,7 +211,7 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         if (grad_action_rows) {
           T* da_k = da + row * M;
           numeric::sigmoid_backward(grad_action_rows + row * M, actions + row * M, da_k, Bk * M);
-          numeric::gemm<T>(false, false, Bk, H, M, 1, da_k, M, w_out.data_ptr<T>() + k * M * H, H, 1, g_k, H);
+          numeric::gemm_packed<T>(false, Bk, H, M, 1, da_k, M, packed->out[k].data_ptr<T>(), 1, g_k, H);
           if (want_weights) {
             numeric::gemm<T>(true, false, M, H, Bk, 1, da_k, M, ns + row * H, H, 1,
                              ledger->sums[4].data_ptr<T>() + k * M * H, H);
@@ -174,11 +222,11 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         numeric::gru_gates_backward<T>(Bk, H, g_k, gates_rows + row * 4 * H, prev + row * H, dgi_k, dgh_k,
                                        gh_out ? gh_out + row * H : nullptr);
         if (want_h)
-          numeric::gemm<T>(false, false, Bk, H, 3 * H, 1, dgh_k, 3 * H, w_hh.data_ptr<T>() + k * 3 * H * H, H, 1,
-                           gh_out + row * H, H);
+          numeric::gemm_packed<T>(false, Bk, H, 3 * H, 1, dgh_k, 3 * H, packed->hh[k].data_ptr<T>(), 1,
+                                  gh_out + row * H, H);
         if (want_x)
-          numeric::gemm<T>(false, false, Bk, I, 3 * H, 1, dgi_k, 3 * H, w_ih.data_ptr<T>() + k * 3 * H * I, I, 0,
-                           gx_out + row * I, I);
+          numeric::gemm_packed<T>(false, Bk, I, 3 * H, 1, dgi_k, 3 * H, packed->ih[k].data_ptr<T>(), 0,
+                                  gx_out + row * I, I);
         if (want_weights) {
           numeric::gemm<T>(true, false, 3 * H, I, Bk, 1, dgi_k, 3 * H, xs + row * I, I, 1,
                            ledger->sums[0].data_ptr<T>() + k * 3 * H * I, I);
@@ -189,7 +237,8 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         }
       });
     });
-    return {grad_x, grad_h, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    // None for the token (the collector delivers the weights'), the noise, the weights, their packing, the ledger.
+    return {grad_x, grad_h, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }
 };
 
@@ -252,8 +301,9 @@ std::pair<torch::Tensor, torch::Tensor> GruPolicyStepper::step(const torch::Tens
     token = collector_token_;
     ledger = ledger_;
   }  // else no ledger: no weight gradient is wanted
-  auto outputs =
-      GruPolicyStep::apply(observation, hidden, token, fused::or_absent(noise), weights, std::move(ledger));
+  if (!packed_ || !packed_->packs(weights)) packed_ = c10::make_intrusive<PackedGruWeights>(weights);
+  auto outputs = GruPolicyStep::apply(observation, hidden, token, fused::or_absent(noise), weights, packed_,
+                                      std::move(ledger));
   if (outputs[1].grad_fn()) last_step_ = outputs[1].grad_fn();
   return {outputs[0], outputs[1]};
 }

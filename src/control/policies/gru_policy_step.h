@@ -1,6 +1,7 @@
 #pragma once
 // A single-layer GRU policy's whole time step as one autograd node (internal): the cell, the hidden noise and
-// the sigmoid readout, with the products done directly in BLAS and the backward written out.
+// the sigmoid readout, with the products done by register tiles on the weights packed once per episode
+// (control/numeric/row_major_gemm.h) and the backward written out.
 //
 // The weight gradients are deferred. Op by op, every step hands six weight gradients to the autograd engine,
 // which adds them up one step at a time (about a third of a tutorial batch). Here the steps of one chain (an
@@ -22,6 +23,7 @@ struct GruPolicyWeights {
 };
 
 struct WeightGradientLedger;
+struct PackedGruWeights;
 
 class GruPolicyStepper {
  public:
@@ -43,6 +45,7 @@ class GruPolicyStepper {
   torch::Tensor collector_token_;  // 0-dim tensor whose gradient function is the chain's collector node
   c10::intrusive_ptr<WeightGradientLedger> ledger_;
   std::vector<const c10::TensorImpl*> chain_weights_;  // the weights the collector delivers to
+  c10::intrusive_ptr<PackedGruWeights> packed_;        // the weights as the products read them
 };
 
 }  // namespace motornet
