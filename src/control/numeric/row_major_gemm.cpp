@@ -82,9 +82,9 @@ MOTORNET_INLINE void tile(const Left& a, const T* bp, int64_t ldbp, int64_t k, i
 template <typename T, int W, typename Left>
 MOTORNET_INLINE void tiles(const Left& left, int64_t m, int64_t n, int64_t k, T alpha, const T* bp, int64_t ldbp,
                            T beta, T* c, int64_t ldc) {
-  // Two vectors per row: tiles of 4 rows (8 accumulators), 8 rows with AVX-512's 32 registers (16); one vector:
-  // 8 rows. At least 8 chains of multiply-adds in flight, enough to hide their latency. (Measured on the fused
-  // GRU step's products: 8 rows of two vectors took 21% less time than 4 on AVX-512; AVX2 has too few registers.)
+  // Two vectors per row: tiles of 4 rows (8 accumulators), 8 rows with AVX-512's 32 registers (16 accumulators:
+  // faster than 4 rows on the fused GRU step's products; AVX2's 16 registers cannot hold them); one vector:
+  // 8 rows. At least 8 chains of multiply-adds in flight, enough to hide their latency.
   constexpr int rows_of_two = W * sizeof(T) == 64 ? 8 : 4;
   for (int64_t j0 = 0; j0 < n; j0 += 2 * W) {
     const int64_t columns = std::min<int64_t>(2 * W, n - j0);
