@@ -115,6 +115,29 @@ TEST(GruPolicyStep, ADetachedHiddenStateStartsANewChain) {
   }
 }
 
+// The fused step multiplies by weights it packed earlier; whatever changes the weights between steps or episodes
+// must reach the products: an in-place change (a new version), new memory under the same tensor (set_data), and
+// a change through .data() (no version at all) before a new episode.
+TEST(GruPolicyStep, ChangedWeightsReachTheProducts) {
+  torch::NoGradGuard no_grad;
+  auto leaves = make_leaves(torch::kFloat64, false, /*weights_require_grad=*/false);
+  GruPolicyStepper stepper;
+  auto check = [&](const torch::Tensor& h, int64_t t, const std::string& what) {
+    auto [action, next] = stepper.step(leaves.inputs[t], h, torch::Tensor(), leaves.weights);
+    auto [expected_action, expected_next] = reference_step(leaves, t, h);
+    EXPECT_WITHIN(action, expected_action, 1e-12, 1e-12, what);
+    EXPECT_WITHIN(next, expected_next, 1e-12, 1e-12, what);
+    return next;
+  };
+  auto h = check(leaves.h0, 0, "first step");
+  leaves.weights.w_hh.mul_(0.5);  // in place, within the episode
+  h = check(h, 1, "after an in-place change");
+  leaves.weights.w_ih.set_data(leaves.weights.w_ih * 2.0);
+  h = check(h, 2, "after set_data");
+  leaves.weights.w_out.data().mul_(-1.0);  // counts no version: seen from the next episode on
+  check(leaves.h0.clone(), 3, "a new episode after a change through .data()");
+}
+
 TEST(GruPolicyStep, ARetainedGraphGivesTheSameWeightGradientsOnEveryBackward) {
   auto leaves = make_leaves(torch::kFloat64, true);
   auto loss = rollout_loss(leaves, true);

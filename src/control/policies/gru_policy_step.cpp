@@ -40,7 +40,10 @@ struct WeightGradientLedger : torch::CustomClassHolder {
 // episode multiplies by the same weights, so they are packed once per set of weight values, not at every step.
 struct PackedGruWeights : torch::CustomClassHolder {
   explicit PackedGruWeights(const GruPolicyWeights& weights) : sources{weights.w_ih, weights.w_hh, weights.w_out} {
-    for (size_t i = 0; i < sources.size(); ++i) versions[i] = sources[i]._version();
+    for (size_t i = 0; i < sources.size(); ++i) {
+      versions[i] = sources[i]._version();
+      data[i] = sources[i].data_ptr();
+    }
     const auto w_ih = weights.w_ih.contiguous(), w_hh = weights.w_hh.contiguous(), w_out = weights.w_out.contiguous();
     const int64_t K = w_ih.dim() == 3 ? w_ih.size(0) : 1, I = w_ih.size(-1), H = w_hh.size(-1), M = w_out.size(-2);
     const auto options = w_ih.options().requires_grad(false);
@@ -69,12 +72,15 @@ struct PackedGruWeights : torch::CustomClassHolder {
   bool packs(const GruPolicyWeights& weights) const {
     const std::array<const torch::Tensor*, 3> current{&weights.w_ih, &weights.w_hh, &weights.w_out};
     for (size_t i = 0; i < sources.size(); ++i)
-      if (!current[i]->is_same(sources[i]) || current[i]->_version() != versions[i]) return false;
+      if (!current[i]->is_same(sources[i]) || current[i]->_version() != versions[i] ||
+          current[i]->data_ptr() != data[i])  // set_data swaps the memory without a new version
+        return false;
     return true;
   }
 
   std::array<torch::Tensor, 3> sources;
   std::array<int64_t, 3> versions{};
+  std::array<const void*, 3> data{};
   torch::Tensor ih_t, hh_t, out_t;  // [K, I, width(3H)], [K, H, width(3H)], [K, H, width(M)]
   torch::Tensor ih, hh, out;        // [K, 3H, width(I)], [K, 3H, width(H)], [K, M, width(H)]
 };
@@ -301,10 +307,18 @@ std::pair<torch::Tensor, torch::Tensor> GruPolicyStepper::step(const torch::Tens
     token = collector_token_;
     ledger = ledger_;
   }  // else no ledger: no weight gradient is wanted
-  if (!packed_ || !packed_->packs(weights)) packed_ = c10::make_intrusive<PackedGruWeights>(weights);
+  // Packed again for every episode (a hidden state that is not the last step's output starts one), as well as
+  // whenever the weights are other tensors or were changed in place: within an episode the weights must stay
+  // unchanged anyway (the backward needs them), but between episodes they may be changed in ways that count no
+  // version (through .data in Python).
+  const bool continues_episode =
+      last_next_hidden_.defined() && hidden.data_ptr() == last_next_hidden_.data_ptr() && hidden.numel() > 0;
+  if (!continues_episode || !packed_ || !packed_->packs(weights))
+    packed_ = c10::make_intrusive<PackedGruWeights>(weights);
   auto outputs = GruPolicyStep::apply(observation, hidden, token, fused::or_absent(noise), weights, packed_,
                                       std::move(ledger));
   if (outputs[1].grad_fn()) last_step_ = outputs[1].grad_fn();
+  last_next_hidden_ = outputs[1].detach();  // its memory, held so that no other tensor can take its address
   return {outputs[0], outputs[1]};
 }
 

@@ -46,6 +46,7 @@ class GruPolicyStepper {
   c10::intrusive_ptr<WeightGradientLedger> ledger_;
   std::vector<const c10::TensorImpl*> chain_weights_;  // the weights the collector delivers to
   c10::intrusive_ptr<PackedGruWeights> packed_;        // the weights as the products read them
+  torch::Tensor last_next_hidden_;                     // the last step's next hidden state (detached)
 };
 
 }  // namespace motornet
