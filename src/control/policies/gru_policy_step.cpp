@@ -57,12 +57,12 @@ struct PackedGruWeights : torch::CustomClassHolder {
       for (int64_t k = 0; k < K; ++k) {
         const T *wi = w_ih.data_ptr<T>() + k * 3 * H * I, *wh = w_hh.data_ptr<T>() + k * 3 * H * H,
                 *wo = w_out.data_ptr<T>() + k * M * H;
-        numeric::pack_right<T>(true, I, 3 * H, wi, I, ih_t[k].data_ptr<T>());
-        numeric::pack_right<T>(true, H, 3 * H, wh, H, hh_t[k].data_ptr<T>());
-        numeric::pack_right<T>(true, H, M, wo, H, out_t[k].data_ptr<T>());
-        numeric::pack_right<T>(false, 3 * H, I, wi, I, ih[k].data_ptr<T>());
-        numeric::pack_right<T>(false, 3 * H, H, wh, H, hh[k].data_ptr<T>());
-        numeric::pack_right<T>(false, M, H, wo, H, out[k].data_ptr<T>());
+        numeric::pack_right<T>(true, I, 3 * H, wi, I, ih_t.data_ptr<T>() + k * ih_t.stride(0));
+        numeric::pack_right<T>(true, H, 3 * H, wh, H, hh_t.data_ptr<T>() + k * hh_t.stride(0));
+        numeric::pack_right<T>(true, H, M, wo, H, out_t.data_ptr<T>() + k * out_t.stride(0));
+        numeric::pack_right<T>(false, 3 * H, I, wi, I, ih.data_ptr<T>() + k * ih.stride(0));
+        numeric::pack_right<T>(false, 3 * H, H, wh, H, hh.data_ptr<T>() + k * hh.stride(0));
+        numeric::pack_right<T>(false, M, H, wo, H, out.data_ptr<T>() + k * out.stride(0));
       }
     });
   }
@@ -76,6 +76,13 @@ struct PackedGruWeights : torch::CustomClassHolder {
           current[i]->data_ptr() != data[i])  // set_data swaps the memory without a new version
         return false;
     return true;
+  }
+
+  // Replica k's block of a packed matrix (plain pointer arithmetic: a Tensor view per product would cost a
+  // dispatch each).
+  template <typename T>
+  static const T* block(const torch::Tensor& packed, int64_t k) {
+    return packed.data_ptr<T>() + k * packed.stride(0);
   }
 
   std::array<torch::Tensor, 3> sources;
@@ -130,10 +137,9 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
                                const GruPolicyWeights& weights, c10::intrusive_ptr<PackedGruWeights> packed,
                                c10::intrusive_ptr<WeightGradientLedger> ledger) {
     auto x = observation.contiguous(), h = hidden.contiguous();
-    const auto w_ih = weights.w_ih.contiguous(), w_hh = weights.w_hh.contiguous(), w_out = weights.w_out.contiguous();
     const auto b_ih = weights.b_ih.contiguous(), b_hh = weights.b_hh.contiguous(), b_out = weights.b_out.contiguous();
-    const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = w_out.size(-2);
-    const int64_t K = replicas(w_ih), Bk = B / K;  // replica k owns rows [k Bk, (k + 1) Bk)
+    const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = weights.w_out.size(-2);
+    const int64_t K = replicas(weights.w_ih), Bk = B / K;  // replica k owns rows [k Bk, (k + 1) Bk)
     auto gates = torch::empty({B, 4 * H}, h.options());
     auto next = torch::empty({B, H}, h.options());
     auto action = torch::empty({B, M}, h.options());
@@ -152,14 +158,14 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         const int64_t row = k * Bk;
         fill_rows(gi + row * 3 * H, b_ih.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
         fill_rows(gh + row * 3 * H, b_hh.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
-        numeric::gemm_packed<T>(false, Bk, 3 * H, I, 1, xs + row * I, I, packed->ih_t[k].data_ptr<T>(), 1,
+        numeric::gemm_packed<T>(false, Bk, 3 * H, I, 1, xs + row * I, I, PackedGruWeights::block<T>(packed->ih_t, k), 1,
                                 gi + row * 3 * H, 3 * H);
-        numeric::gemm_packed<T>(false, Bk, 3 * H, H, 1, hs + row * H, H, packed->hh_t[k].data_ptr<T>(), 1,
+        numeric::gemm_packed<T>(false, Bk, 3 * H, H, 1, hs + row * H, H, PackedGruWeights::block<T>(packed->hh_t, k), 1,
                                 gh + row * 3 * H, 3 * H);
         numeric::gru_gates_forward<T>(Bk, H, gi + row * 3 * H, gh + row * 3 * H, hs + row * H,
                                       noises ? noises + row * H : nullptr, gate_rows + row * 4 * H, ns + row * H);
         fill_rows(a + row * M, b_out.data_ptr<T>() + k * M, Bk, M);
-        numeric::gemm_packed<T>(false, Bk, M, H, 1, ns + row * H, H, packed->out_t[k].data_ptr<T>(), 1, a + row * M,
+        numeric::gemm_packed<T>(false, Bk, M, H, 1, ns + row * H, H, PackedGruWeights::block<T>(packed->out_t, k), 1, a + row * M,
                                 M);
         numeric::sigmoid_in_place(a + row * M, Bk * M);
       });
@@ -174,7 +180,9 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
     TORCH_CHECK(!torch::GradMode::is_enabled(), "the fused GRU policy step has no double backward (create_graph)");
     const auto saved = ctx->get_saved_variables();
     const auto &x = saved[0], &h = saved[1], &gates = saved[2], &next = saved[3], &action = saved[4];
-    const auto w_ih = saved[5].contiguous(), w_hh = saved[6].contiguous(), w_out = saved[7].contiguous();
+    // The weights are saved for autograd's check that nothing changed them before this backward; the products
+    // read their packed copies.
+    const auto& w_ih = saved[5];
     const int64_t B = x.size(0), I = x.size(1), H = h.size(1), M = action.size(1);
     const int64_t K = replicas(w_ih), Bk = B / K;
     const bool want_x = ctx->needs_input_grad(0), want_h = ctx->needs_input_grad(1),
@@ -217,7 +225,7 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         if (grad_action_rows) {
           T* da_k = da + row * M;
           numeric::sigmoid_backward(grad_action_rows + row * M, actions + row * M, da_k, Bk * M);
-          numeric::gemm_packed<T>(false, Bk, H, M, 1, da_k, M, packed->out[k].data_ptr<T>(), 1, g_k, H);
+          numeric::gemm_packed<T>(false, Bk, H, M, 1, da_k, M, PackedGruWeights::block<T>(packed->out, k), 1, g_k, H);
           if (want_weights) {
             numeric::gemm<T>(true, false, M, H, Bk, 1, da_k, M, ns + row * H, H, 1,
                              ledger->sums[4].data_ptr<T>() + k * M * H, H);
@@ -228,10 +236,10 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         numeric::gru_gates_backward<T>(Bk, H, g_k, gates_rows + row * 4 * H, prev + row * H, dgi_k, dgh_k,
                                        gh_out ? gh_out + row * H : nullptr);
         if (want_h)
-          numeric::gemm_packed<T>(false, Bk, H, 3 * H, 1, dgh_k, 3 * H, packed->hh[k].data_ptr<T>(), 1,
+          numeric::gemm_packed<T>(false, Bk, H, 3 * H, 1, dgh_k, 3 * H, PackedGruWeights::block<T>(packed->hh, k), 1,
                                   gh_out + row * H, H);
         if (want_x)
-          numeric::gemm_packed<T>(false, Bk, I, 3 * H, 1, dgi_k, 3 * H, packed->ih[k].data_ptr<T>(), 0,
+          numeric::gemm_packed<T>(false, Bk, I, 3 * H, 1, dgi_k, 3 * H, PackedGruWeights::block<T>(packed->ih, k), 0,
                                   gx_out + row * I, I);
         if (want_weights) {
           numeric::gemm<T>(true, false, 3 * H, I, Bk, 1, dgi_k, 3 * H, xs + row * I, I, 1,
