@@ -37,7 +37,8 @@ struct WeightGradientLedger : torch::CustomClassHolder {
 
 // The weight matrices laid out for the products (control/numeric/row_major_gemm.h), per replica: op(B) of the
 // forward's three products (the transposed weights) and of the backward's three (the weights). Every step of an
-// episode multiplies by the same weights, so they are packed once per set of weight values, not at every step.
+// episode multiplies by the same weights, so they are packed once per episode and set of weight values
+// (GruPolicyStepper::step decides when), not at every step.
 struct PackedGruWeights : torch::CustomClassHolder {
   explicit PackedGruWeights(const GruPolicyWeights& weights) : sources{weights.w_ih, weights.w_hh, weights.w_out} {
     for (size_t i = 0; i < sources.size(); ++i) {
@@ -57,12 +58,12 @@ struct PackedGruWeights : torch::CustomClassHolder {
       for (int64_t k = 0; k < K; ++k) {
         const T *wi = w_ih.data_ptr<T>() + k * 3 * H * I, *wh = w_hh.data_ptr<T>() + k * 3 * H * H,
                 *wo = w_out.data_ptr<T>() + k * M * H;
-        numeric::pack_right<T>(true, I, 3 * H, wi, I, ih_t.data_ptr<T>() + k * ih_t.stride(0));
-        numeric::pack_right<T>(true, H, 3 * H, wh, H, hh_t.data_ptr<T>() + k * hh_t.stride(0));
-        numeric::pack_right<T>(true, H, M, wo, H, out_t.data_ptr<T>() + k * out_t.stride(0));
-        numeric::pack_right<T>(false, 3 * H, I, wi, I, ih.data_ptr<T>() + k * ih.stride(0));
-        numeric::pack_right<T>(false, 3 * H, H, wh, H, hh.data_ptr<T>() + k * hh.stride(0));
-        numeric::pack_right<T>(false, M, H, wo, H, out.data_ptr<T>() + k * out.stride(0));
+        numeric::pack_right<T>(true, I, 3 * H, wi, I, block<T>(ih_t, k));
+        numeric::pack_right<T>(true, H, 3 * H, wh, H, block<T>(hh_t, k));
+        numeric::pack_right<T>(true, H, M, wo, H, block<T>(out_t, k));
+        numeric::pack_right<T>(false, 3 * H, I, wi, I, block<T>(ih, k));
+        numeric::pack_right<T>(false, 3 * H, H, wh, H, block<T>(hh, k));
+        numeric::pack_right<T>(false, M, H, wo, H, block<T>(out, k));
       }
     });
   }
@@ -78,10 +79,10 @@ struct PackedGruWeights : torch::CustomClassHolder {
     return true;
   }
 
-  // Replica k's block of a packed matrix (plain pointer arithmetic: a Tensor view per product would cost a
-  // dispatch each).
+  // Replica k's block of a packed matrix, to write or to read (plain pointer arithmetic: a Tensor view per
+  // product would cost a dispatch each).
   template <typename T>
-  static const T* block(const torch::Tensor& packed, int64_t k) {
+  static T* block(const torch::Tensor& packed, int64_t k) {
     return packed.data_ptr<T>() + k * packed.stride(0);
   }
 
@@ -158,15 +159,15 @@ class GruPolicyStep : public torch::autograd::Function<GruPolicyStep> {
         const int64_t row = k * Bk;
         fill_rows(gi + row * 3 * H, b_ih.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
         fill_rows(gh + row * 3 * H, b_hh.data_ptr<T>() + k * 3 * H, Bk, 3 * H);
-        numeric::gemm_packed<T>(false, Bk, 3 * H, I, 1, xs + row * I, I, PackedGruWeights::block<T>(packed->ih_t, k), 1,
-                                gi + row * 3 * H, 3 * H);
-        numeric::gemm_packed<T>(false, Bk, 3 * H, H, 1, hs + row * H, H, PackedGruWeights::block<T>(packed->hh_t, k), 1,
-                                gh + row * 3 * H, 3 * H);
+        numeric::gemm_packed<T>(false, Bk, 3 * H, I, 1, xs + row * I, I, PackedGruWeights::block<T>(packed->ih_t, k),
+                                1, gi + row * 3 * H, 3 * H);
+        numeric::gemm_packed<T>(false, Bk, 3 * H, H, 1, hs + row * H, H, PackedGruWeights::block<T>(packed->hh_t, k),
+                                1, gh + row * 3 * H, 3 * H);
         numeric::gru_gates_forward<T>(Bk, H, gi + row * 3 * H, gh + row * 3 * H, hs + row * H,
                                       noises ? noises + row * H : nullptr, gate_rows + row * 4 * H, ns + row * H);
         fill_rows(a + row * M, b_out.data_ptr<T>() + k * M, Bk, M);
-        numeric::gemm_packed<T>(false, Bk, M, H, 1, ns + row * H, H, PackedGruWeights::block<T>(packed->out_t, k), 1, a + row * M,
-                                M);
+        numeric::gemm_packed<T>(false, Bk, M, H, 1, ns + row * H, H, PackedGruWeights::block<T>(packed->out_t, k), 1,
+                                a + row * M, M);
         numeric::sigmoid_in_place(a + row * M, Bk * M);
       });
     });
