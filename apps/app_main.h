@@ -13,6 +13,7 @@
 
 #include "motornet/scale/distributed.h"
 #include "motornet/core/error.h"
+#include "motornet/core/tensor_memory.h"
 #include "motornet/core/threads.h"
 
 namespace motornet {
@@ -33,6 +34,7 @@ int run_app(const char* name, Run&& run) {
   try {
     // OMP_NUM_THREADS or every available core for LibTorch; BLAS runs on the calling thread.
     set_num_threads(default_num_threads());
+    use_thread_cached_tensor_memory();  // a batch's tensors come back to the thread that uses them
     return run();
   } catch (const InputError& error) {
     std::cerr << name << ": error: " << error.what() << "\n";

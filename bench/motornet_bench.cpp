@@ -4,7 +4,7 @@
 //   W3  simulate only: RigidTendonArm26, batch 1024, 100 steps, constant 0.05 excitation, no network, no gradient
 // For each: milliseconds per batch (median, min, max over --batches after --warmup), throughput, peak memory.
 // usage: motornet-bench [--workload W1|W2|W3|all] [--threads N] [--batches N] [--warmup N] [--json]
-//        [--kernels fused|op-by-op] [--replicates K] [--profile TRACE.json]
+//        [--kernels fused|op-by-op] [--replicates K] [--profile TRACE.json] [--tensor-memory thread-cache|malloc]
 //        motornet-bench --config EXPERIMENT.yaml [--set key.path=value ...] [--replicates K] [...]
 // --config times the training batches of any experiment file as motornet-train would run them (its effector,
 // task, fields, delays, noise, policy, losses, optimizer and batch size; training.replicates or --replicates K),
@@ -14,6 +14,7 @@
 // It records the calling thread only: replicates training in groups side by side (more than one thread) show
 // the first group's work; `--threads 1` records them all.
 // --replicates K trains K replicate networks at once in W1/W2 (a batch is then one step of all K).
+// --tensor-memory malloc times LibTorch's own CPU allocator instead of the apps' per-thread tensor cache.
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -32,6 +33,7 @@
 
 #include "motornet/motornet.h"
 #include "motornet/core/threads.h"
+#include "motornet/core/tensor_memory.h"
 #include "motornet/train/experiment.h"
 
 using namespace motornet;
@@ -162,8 +164,13 @@ int main(int argc, char** argv) {
   app.add_option("--set", overrides, "with --config: override a configuration value, key.path=value (repeatable)")
       ->needs(config_option);
   config_option->excludes(kernels_option);  // an experiment says its kernels: --set effector.kernels=op-by-op
+  std::string tensor_memory = "thread-cache";
+  app.add_option("--tensor-memory", tensor_memory,
+                 "thread-cache (as the apps: core/tensor_memory.h) or malloc (LibTorch's own CPU allocator)")
+      ->check(CLI::IsMember({"thread-cache", "malloc"}));
   CLI11_PARSE(app, argc, argv);
   motornet::set_num_threads(threads);
+  if (tensor_memory == "thread-cache") motornet::use_thread_cached_tensor_memory();
   const KernelChoice kernel_choice = parse_kernel_choice(kernels, "--kernels");  // CLI11 checked the name
   const auto options = EffectorOptions().kernels(kernel_choice);
 
@@ -210,7 +217,8 @@ int main(int argc, char** argv) {
                                   {"kernels", kernels},        {"steps_x_batch_per_second", steps_per_second},
                                   {"replicates", name == "W3" ? 1 : replicates},
                                   {"ms_per_network_batch", timing.median() / (name == "W3" ? 1 : replicates)},
-                                  {"peak_memory_mb", peak_memory_mb()}, {"allocator", allocator_in_use()}}
+                                  {"peak_memory_mb", peak_memory_mb()}, {"allocator", allocator_in_use()},
+                                  {"tensor_memory", tensor_memory}}
                        .dump()
                 << "\n";
     } else {
@@ -219,9 +227,10 @@ int main(int argc, char** argv) {
               ? fmt::format(" [{} replicates: {:.1f} ms per replicate-batch]", replicates, timing.median() / replicates)
               : "";
       std::cout << fmt::format("{}: {:.1f} ms per batch (median of {}; min {:.1f}, max {:.1f}){}, {:.3g} steps x batch/s, "
-                               "peak memory {:.0f} MB, {} thread(s), {} kernels, {} malloc\n",
+                               "peak memory {:.0f} MB, {} thread(s), {} kernels, {} malloc, tensors: {}\n",
                                name, timing.median(), timing.ms.size(), timing.min(), timing.max(), per_replicate,
-                               steps_per_second * (name == "W3" ? 1 : replicates), peak_memory_mb(), threads, kernels, allocator_in_use());
+                               steps_per_second * (name == "W3" ? 1 : replicates), peak_memory_mb(), threads, kernels, allocator_in_use(),
+                               tensor_memory);
     }
   }
   if (recording) {

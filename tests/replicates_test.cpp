@@ -359,6 +359,24 @@ TEST(ReplicateTraining, GroupsSideBySideGiveEachReplicateTheSameBitsAsOneStacked
   train_replicates(yaml, 1, 1);
 }
 
+TEST(ReplicateTraining, TheAppsThreadCachedTensorMemoryChangesNoBit) {
+  // Groups side by side on two threads, first with LibTorch's allocator, then with the apps' per-thread cache
+  // (which cannot be uninstalled: this test's process keeps it, no other test sees it).
+  const std::string yaml = with(with(kSmall, "log_every: 1", "log_every: 1, replicates: 4, replicate_groups: 2"),
+                                "task: {type: RandomTargetReach}",
+                                "task: {type: RandomTargetReach, fields: [{type: curl, strength: 3, fraction: 0.5}]}");
+  const auto plain = train_replicates(yaml, 2, 2);
+  use_thread_cached_tensor_memory();
+  const auto cached = train_replicates(yaml, 2, 2);
+  EXPECT_GT(this_thread_tensor_memory_cache().blocks, 0) << "the run did not go through the cache";
+  for (int64_t k = 0; k < 4; ++k) {
+    EXPECT_EQ(cached.losses[k], plain.losses[k]) << "replicate " << k;
+    for (size_t i = 0; i < plain.weights[k].size(); ++i)
+      EXPECT_TRUE(torch::equal(cached.weights[k][i], plain.weights[k][i])) << "replicate " << k << " parameter " << i;
+  }
+  EXPECT_EQ(cached.validation, plain.validation);
+}
+
 TEST(ReplicateTraining, GroupsNeedEnoughReplicatesAndAWayToBuildEnvironments) {
   const std::string yaml = with(kSmall, "log_every: 1", "log_every: 1, replicates: 2, replicate_groups: 3");
   try {

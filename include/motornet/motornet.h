@@ -40,6 +40,7 @@
 #include "motornet/body/skeletons/two_dof_arm.h"
 #include "motornet/env/task.h"
 #include "motornet/core/stop_token.h"
+#include "motornet/core/tensor_memory.h"
 #include "motornet/core/threads.h"
 #include "motornet/env/tasks/centre_out_reach.h"
 #include "motornet/env/tasks/delayed_reach.h"
