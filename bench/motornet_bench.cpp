@@ -43,6 +43,7 @@ namespace {
 
 struct Timing {
   std::vector<double> ms;  // per batch (or per 100-step rollout for W3)
+  std::vector<int64_t> group_sizes{1};  // replicates per group side by side at the end
   double median() const {
     auto sorted = ms;
     std::sort(sorted.begin(), sorted.end());
@@ -77,6 +78,7 @@ Timing timed_batches(Trainer& trainer, int64_t warmup) {
     last = now;
   };
   trainer.train();
+  timing.group_sizes = trainer.replicate_group_sizes();
   return timing;
 }
 
@@ -218,7 +220,7 @@ int main(int argc, char** argv) {
                                   {"replicates", name == "W3" ? 1 : replicates},
                                   {"ms_per_network_batch", timing.median() / (name == "W3" ? 1 : replicates)},
                                   {"peak_memory_mb", peak_memory_mb()}, {"allocator", allocator_in_use()},
-                                  {"tensor_memory", tensor_memory}}
+                                  {"tensor_memory", tensor_memory}, {"replicate_group_sizes", timing.group_sizes}}
                        .dump()
                 << "\n";
     } else {

@@ -359,6 +359,46 @@ TEST(ReplicateTraining, GroupsSideBySideGiveEachReplicateTheSameBitsAsOneStacked
   train_replicates(yaml, 1, 1);
 }
 
+TEST(ReplicateTraining, GroupsResizedBetweenBatchesKeepEveryBit) {
+  // What the balancer does when a thread is slower (train/group_balancer.h), forced at every batch here.
+  const std::string yaml = with(with(kSmall, "log_every: 1", "log_every: 1, replicates: 5"), "task: {type: RandomTargetReach}",
+                                "task: {type: RandomTargetReach, fields: [{type: curl, strength: 3, fraction: 0.5}]}");
+  const auto stacked = train_replicates(with(yaml, "replicates: 5", "replicates: 5, replicate_groups: 1"), 2, 1);
+  const int previous_threads = torch::get_num_threads();
+  torch::set_num_threads(2);
+  auto trainer = trainer_for(with(yaml, "replicates: 5", "replicates: 5, replicate_groups: 2"));
+  const std::vector<std::vector<int64_t>> sizes = {{1, 4}, {4, 1}, {3, 2}, {2, 3}, {1, 4}};
+  std::vector<std::vector<double>> losses(5);
+  trainer.on_batch = [&](const BatchMetrics& metrics) {
+    losses[metrics.replicate].push_back(metrics.loss);
+    if (metrics.replicate == 4) trainer.resize_replicate_groups(sizes[(metrics.batch - 1) % sizes.size()]);
+  };
+  const auto summary = trainer.train();
+  torch::set_num_threads(previous_threads);
+  ASSERT_EQ(summary.outcome, TrainingOutcome::kCompleted) << summary.message;
+  EXPECT_EQ(trainer.replicate_group_sizes(), sizes[4]);
+  for (int64_t k = 0; k < 5; ++k) {
+    EXPECT_EQ(losses[k], stacked.losses[k]) << "replicate " << k;
+    const auto weights = parameters_of(trainer.replicate_policy(k));
+    for (size_t i = 0; i < weights.size(); ++i)
+      EXPECT_TRUE(torch::equal(weights[i], stacked.weights[k][i])) << "replicate " << k << " parameter " << i;
+  }
+  EXPECT_EQ(summary.replicate_validation_loss, stacked.validation);
+  // Sizes that do not describe the groups are refused, naming what is wrong, and change nothing.
+  const auto refused = [&](const std::vector<int64_t>& bad, const std::string& problem) {
+    try {
+      trainer.resize_replicate_groups(bad);
+      ADD_FAILURE() << "accepted " << fmt::format("{}", fmt::join(bad, ", "));
+    } catch (const InputError& error) {
+      EXPECT_NE(std::string(error.what()).find(problem), std::string::npos) << error.what();
+    }
+    EXPECT_EQ(trainer.replicate_group_sizes(), sizes[4]);
+  };
+  refused({5}, "1 group sizes for 2 groups");
+  refused({5, 0}, "a group of 0 replicates");
+  refused({3, 3}, "add up to 6, not the 5 replicates");
+}
+
 TEST(ReplicateTraining, TheAppsThreadCachedTensorMemoryChangesNoBit) {
   // Groups side by side on two threads, first with LibTorch's allocator, then with the apps' per-thread cache
   // (which cannot be uninstalled: this test's process keeps it, no other test sees it).

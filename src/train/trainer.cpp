@@ -90,7 +90,8 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
   require(!replicates.empty(), "policy", "a trainer needs a policy");
   const int64_t K = static_cast<int64_t>(replicates.size());
   training_.replicates(K);
-  const Shard shard = group_ ? Shard{group_->rank(), group_->world_size()} : Shard{};
+  shard_ = group_ ? Shard{group_->rank(), group_->world_size()} : Shard{};
+  const Shard& shard = shard_;
   std::vector<torch::Generator> environment_generators;
   std::vector<std::string> term_names = training_.phase().logged_terms();
   if (term_names.empty())
@@ -118,7 +119,7 @@ Trainer::Trainer(Environment environment, std::vector<Policy> replicates, Compos
   environment_->set_streams(RowStreams(environment_generators, shard));
   environment_->streams().local_rows(training_.batch_size());  // the global batch splits evenly across ranks
   stepper_ = K == 1 ? replicas_.front().policy : ReplicatedPolicy(replicates).ptr();
-  form_groups(shard);
+  form_groups();
   validation_reset_ = ResetOptions().batch_size(training_.validation_batch_size()).deterministic(true);
   if (group_) {
     // Every rank starts from rank 0's weights (they agree anyway when built from one configuration).
@@ -166,7 +167,7 @@ std::vector<LossValues> Trainer::validate_replicates() {
   return values;
 }
 
-void Trainer::form_groups(const Shard& shard) {
+void Trainer::form_groups() {
   const int64_t K = n_replicates();
   int64_t G = training_.replicate_groups();
   const auto& make_environment = training_.make_environment();
@@ -178,23 +179,63 @@ void Trainer::form_groups(const Shard& shard) {
   require(G <= K, "training.replicate_groups", fmt::format("{} groups for {} replicates", G, K));
   require(static_cast<bool>(make_environment), "training.replicate_groups",
           "groups side by side need a way to build more environments (TrainingOptions::make_environment)");
+  std::vector<int64_t> sizes;
   for (int64_t g = 0; g < G; ++g) {
     ReplicaGroup group;
-    group.first = g * K / G;  // as even as K allows
-    group.count = (g + 1) * K / G - group.first;
+    const int64_t first = g * K / G;  // as even as K allows
+    const int64_t count = (g + 1) * K / G - first;
     group.environment = make_environment();
     require(group.environment && group.environment->observation_size() == environment_->observation_size() &&
                 group.environment->n_steps() == environment_->n_steps(),
             "training.make_environment", "must build an environment like the trainer's");
-    std::vector<torch::Generator> generators;
-    std::vector<Policy> policies;
-    for (int64_t k = group.first; k < group.first + group.count; ++k) {
-      generators.push_back(replicas_[k].environment_generator);
-      policies.push_back(replicas_[k].policy);
-    }
-    group.environment->set_streams(RowStreams(generators, shard));
-    group.stepper = group.count == 1 ? policies.front() : ReplicatedPolicy(policies).ptr();
+    assign_replicates(group, first, count);
     groups_.push_back(std::move(group));
+    sizes.push_back(count);
+  }
+  // With a thread for each group, the groups follow the threads' speed; with more groups than threads, a
+  // thread runs several one after another and a group's time says nothing about its thread's.
+  if (G <= at::get_num_threads()) balancer_.emplace(sizes);
+}
+
+void Trainer::assign_replicates(ReplicaGroup& group, int64_t first, int64_t count) {
+  std::vector<torch::Generator> generators;
+  std::vector<Policy> policies;
+  for (int64_t k = first; k < first + count; ++k) {
+    generators.push_back(replicas_[k].environment_generator);
+    policies.push_back(replicas_[k].policy);
+  }
+  group.first = first;
+  group.count = count;
+  group.environment->set_streams(RowStreams(generators, shard_));
+  group.stepper = count == 1 ? policies.front() : ReplicatedPolicy(policies).ptr();
+}
+
+std::vector<int64_t> Trainer::replicate_group_sizes() const {
+  if (groups_.empty()) return {n_replicates()};
+  std::vector<int64_t> sizes;
+  for (const auto& group : groups_) sizes.push_back(group.count);
+  return sizes;
+}
+
+void Trainer::resize_replicate_groups(const std::vector<int64_t>& sizes) {
+  require(sizes.size() == static_cast<size_t>(n_replicate_groups()), "training.replicate_groups",
+          fmt::format("{} group sizes for {} groups", sizes.size(), n_replicate_groups()));
+  int64_t total = 0;
+  for (auto size : sizes) {
+    require(size >= 1, "training.replicate_groups", fmt::format("a group of {} replicates (at least 1)", size));
+    total += size;
+  }
+  require(total == n_replicates(), "training.replicate_groups",
+          fmt::format("group sizes add up to {}, not the {} replicates", total, n_replicates()));
+  apply_group_sizes(sizes);
+  if (balancer_) balancer_.emplace(sizes);
+}
+
+void Trainer::apply_group_sizes(const std::vector<int64_t>& sizes) {
+  int64_t first = 0;
+  for (size_t g = 0; g < groups_.size(); ++g) {
+    if (groups_[g].first != first || groups_[g].count != sizes[g]) assign_replicates(groups_[g], first, sizes[g]);
+    first += sizes[g];
   }
 }
 
@@ -212,14 +253,23 @@ std::vector<double> Trainer::rollout_and_backward() {
   const auto reset = ResetOptions().batch_size(training_.batch_size());
   for (auto& replica : replicas_) replica.optimizer->zero_grad();
   if (groups_.empty()) return backward(replicate_losses(rollout(*environment_, *stepper_, reset), n_replicates()));
+  if (regroup_before_next_batch_) {
+    regroup_before_next_batch_ = false;
+    apply_group_sizes(balancer_->counts());
+  }
   // Each group touches only its own environment, replicates and gradients, so the groups run side by side (a
   // group's own nodes then keep to its thread: LibTorch runs a parallel region inside another inline).
   std::vector<std::vector<double>> scalars(groups_.size());
+  std::vector<double> seconds(groups_.size());
   run_side_by_side(static_cast<int64_t>(groups_.size()), [&](int64_t g) {
+    const auto start = std::chrono::steady_clock::now();
     auto& group = groups_[g];
     group.stepper->train();
     scalars[g] = backward(replicate_losses(rollout(*group.environment, *group.stepper, reset), group.count));
+    seconds[g] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   });
+  // Sized anew for the next batch (after this batch's clipping and optimizer steps, which use the groups too).
+  if (balancer_ && balancer_->record(seconds)) regroup_before_next_batch_ = true;
   std::vector<double> all;
   for (const auto& part : scalars) all.insert(all.end(), part.begin(), part.end());
   return all;

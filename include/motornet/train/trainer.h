@@ -8,8 +8,9 @@
 // Replicates: given K policies, the trainer trains K independent networks at once (replicate k with seed
 // `seed + k`: its own trials, noise, optimizer state, gradient clipping, metrics, checkpoint and policy.pt in
 // run_directory/replicate_kk/), stepping through one vectorised rollout, or (training.replicate_groups) in
-// groups side by side, one per thread. Replicate k ends exactly where a single run with seed `seed + k` ends,
-// up to float round-off, and at the same bits however the replicates are grouped.
+// groups side by side, one per thread (sized by the threads' speed: GroupBalancer). Replicate k ends exactly
+// where a single run with seed `seed + k` ends, up to float round-off, and at the same bits however the
+// replicates are grouped.
 //
 // Data-parallel: with a process group in the options, every rank runs its shard of the global batch (drawn
 // from the global seed, so the result does not depend on the number of processes), gradients are averaged by
@@ -27,6 +28,7 @@
 #include "motornet/control/loss.h"
 #include "motornet/control/policy.h"
 #include "motornet/train/checkpoint.h"
+#include "motornet/train/group_balancer.h"
 #include "motornet/core/stop_token.h"
 #include "motornet/train/metrics_log.h"
 #include "motornet/train/optimizer.h"
@@ -137,6 +139,12 @@ class Trainer {
   int64_t n_replicates() const { return static_cast<int64_t>(replicas_.size()); }
   // How many groups of replicates train side by side (1: one stacked rollout; see training.replicate_groups).
   int64_t n_replicate_groups() const { return groups_.empty() ? 1 : static_cast<int64_t>(groups_.size()); }
+  // Replicates per group now (one entry without groups). With as many groups as threads they follow the
+  // threads' speed (GroupBalancer).
+  std::vector<int64_t> replicate_group_sizes() const;
+  // Forms the groups anew with these sizes (consecutive replicates, each group at least one, K in all); every
+  // replicate's bits stay as they would have been. An InputError names what is wrong with `sizes`.
+  void resize_replicate_groups(const std::vector<int64_t>& sizes);
   const Policy& replicate_policy(int64_t k) const { return replicas_.at(k).policy; }
   // Where replicate k's files go ("" without a run directory).
   std::string replicate_directory(int64_t k) const { return replicas_.at(k).directory; }
@@ -167,7 +175,11 @@ class Trainer {
   };
 
   // Splits the replicates into training.replicate_groups groups (none: one stacked rollout).
-  void form_groups(const Shard& shard);
+  void form_groups();
+  // Gives `group` the replicates [first, first + count): their streams in its environment, and their policies.
+  void assign_replicates(ReplicaGroup& group, int64_t first, int64_t count);
+  // Gives the groups, in order, these many consecutive replicates (those whose replicates change only).
+  void apply_group_sizes(const std::vector<int64_t>& sizes);
   // body(k) for every replicate: in order, or with groups, each group's on its thread side by side.
   void for_each_replica(const std::function<void(int64_t)>& body);
   // One batch's rollout, losses and backward, stacked or by groups side by side; returns each replicate's loss
@@ -188,6 +200,9 @@ class Trainer {
   std::vector<Replica> replicas_;
   Policy stepper_;  // what the rollout steps: the policy, or all replicates at once
   std::vector<ReplicaGroup> groups_;  // empty: training steps stepper_ through environment_
+  std::optional<GroupBalancer> balancer_;  // groups on threads of their own
+  bool regroup_before_next_batch_ = false;   // the balancer changed the sizes
+  Shard shard_;
   CompositeLoss losses_;
   OptimizerOptions optimizer_options_;
   TrainingOptions training_;
