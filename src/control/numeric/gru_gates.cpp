@@ -36,10 +36,10 @@ inline void gru_row_backward(int64_t H, const T* __restrict g, const T* __restri
 
 }  // namespace
 
-// Compiled twice, for AVX2 and for the baseline, and picked at load time by the CPU (GCC's function
-// multi-versioning): 8 floats per instruction where the CPU has them, a correct program where it does not.
-// Without FMA, so both versions round alike.
-#define MOTORNET_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+// Compiled three times, for AVX-512, AVX2 and the baseline, and picked at load time by the CPU (GCC's function
+// multi-versioning): 16 or 8 floats per instruction where the CPU has them, a correct program where it does not.
+// Without fused multiply-adds (-ffp-contract=off in CMakeLists.txt), so all versions round alike.
+#define MOTORNET_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
 template <typename T>
 MOTORNET_VECTOR_CLONES void gru_gates_forward(int64_t B, int64_t H, const T* gi, const T* gh, const T* h, const T* noise, T* gates, T* next) {
