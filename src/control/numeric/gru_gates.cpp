@@ -68,12 +68,13 @@ MOTORNET_VECTOR_CLONES void sigmoid_in_place(T* values, int64_t count) {
 }
 
 template <typename T>
-void sigmoid_backward(const T* grad, const T* output, T* grad_pre, int64_t count) {
+MOTORNET_VECTOR_CLONES void sigmoid_backward(const T* grad, const T* output, T* grad_pre, int64_t count) {
   for (int64_t i = 0; i < count; ++i) grad_pre[i] = grad[i] * output[i] * (T(1) - output[i]);
 }
 
+// Each column's sum runs over the rows in order whatever the vector width, so every version gives the same bits.
 template <typename T>
-void add_column_sums(T* sums, const T* matrix, int64_t rows, int64_t width) {
+MOTORNET_VECTOR_CLONES void add_column_sums(T* sums, const T* matrix, int64_t rows, int64_t width) {
   for (int64_t b = 0; b < rows; ++b)
     for (int64_t j = 0; j < width; ++j) sums[j] += matrix[b * width + j];
 }
