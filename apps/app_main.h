@@ -34,7 +34,8 @@ int run_app(const char* name, Run&& run) {
   try {
     // OMP_NUM_THREADS or every available core for LibTorch; BLAS runs on the calling thread.
     set_num_threads(default_num_threads());
-    use_thread_cached_tensor_memory();  // a batch's tensors come back to the thread that uses them
+    // A batch's tensors come back to the thread that uses them (MOTORNET_TENSOR_CACHE_MB limits it).
+    use_thread_cached_tensor_memory(tensor_memory_options_from_environment());
     return run();
   } catch (const InputError& error) {
     std::cerr << name << ": error: " << error.what() << "\n";

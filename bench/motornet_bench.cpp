@@ -172,7 +172,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"thread-cache", "malloc"}));
   CLI11_PARSE(app, argc, argv);
   motornet::set_num_threads(threads);
-  if (tensor_memory == "thread-cache") motornet::use_thread_cached_tensor_memory();
+  if (tensor_memory == "thread-cache") {
+    try {  // as the apps: MOTORNET_TENSOR_CACHE_MB limits it
+      motornet::use_thread_cached_tensor_memory(motornet::tensor_memory_options_from_environment());
+    } catch (const InputError& e) {
+      std::cerr << "motornet-bench: error: " << e.what() << "\n";
+      return 2;
+    }
+  }
   const KernelChoice kernel_choice = parse_kernel_choice(kernels, "--kernels");  // CLI11 checked the name
   const auto options = EffectorOptions().kernels(kernel_choice);
 

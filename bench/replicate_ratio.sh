@@ -19,6 +19,7 @@ for round in $(seq "$rounds"); do
     ten=$("$binary" --workload "$workload" --replicates 10 --threads 2 --batches "$replicate_batches" --warmup 3 \
       --json | median)
     awk -v r="$round" -v b="$binary" -v one="$one" -v ten="$ten" \
-      'BEGIN { printf "round %s %s: one network %.2f ms, ten replicates %.2f ms, ratio %.2f\n", r, b, one, ten, ten / one }'
+      'BEGIN { printf "round %s %s: one network %.2f ms, ten replicates %.2f ms, ratio %.2f\n",
+               r, b, one, ten, ten / one }'
   done
 done

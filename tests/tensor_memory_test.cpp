@@ -7,8 +7,10 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <thread>
 
+#include "motornet/core/error.h"
 #include "motornet/core/tensor_memory.h"
 
 namespace motornet {
@@ -88,6 +90,34 @@ TEST(TensorMemory, TensorsFromBeforeItWasInstalledAreFreedAsTheyWereMade) {
   EXPECT_EQ(before.sum().item<double>(), sum);
   release_this_thread_tensor_memory_cache();
   before = torch::Tensor();  // back to LibTorch's own allocator, not into the cache
+  EXPECT_EQ(this_thread_tensor_memory_cache().blocks, 0);
+}
+
+TEST(TensorMemory, TheAppsLimitComesFromTheEnvironment) {
+  ::unsetenv("MOTORNET_TENSOR_CACHE_MB");
+  EXPECT_EQ(tensor_memory_options_from_environment().max_cached_bytes_per_thread,
+            TensorMemoryOptions{}.max_cached_bytes_per_thread);
+  ::setenv("MOTORNET_TENSOR_CACHE_MB", "64", 1);
+  EXPECT_EQ(tensor_memory_options_from_environment().max_cached_bytes_per_thread, 64 * 1024 * 1024);
+  ::setenv("MOTORNET_TENSOR_CACHE_MB", "0", 1);
+  EXPECT_EQ(tensor_memory_options_from_environment().max_cached_bytes_per_thread, 0);
+  for (const char* bad : {"-1", "1.5", "", "12MB", "99999999999999999999"}) {
+    ::setenv("MOTORNET_TENSOR_CACHE_MB", bad, 1);
+    try {
+      tensor_memory_options_from_environment();
+      ADD_FAILURE() << "accepted '" << bad << "'";
+    } catch (const InputError& error) {
+      EXPECT_EQ(error.path(), "MOTORNET_TENSOR_CACHE_MB");
+      EXPECT_NE(std::string(error.what()).find(std::string("got '") + bad + "'"), std::string::npos) << error.what();
+    }
+  }
+  ::unsetenv("MOTORNET_TENSOR_CACHE_MB");
+}
+
+TEST(TensorMemory, ALimitOfZeroKeepsNothing) {
+  use_thread_cached_tensor_memory(TensorMemoryOptions{0});
+  release_this_thread_tensor_memory_cache();
+  { auto t = torch::ones({256}); }
   EXPECT_EQ(this_thread_tensor_memory_cache().blocks, 0);
 }
 

@@ -122,6 +122,15 @@ TEST(TrainApp, BadInput) {
   EXPECT_NE(run.output.find("losses[0].name: 'a,b' cannot name a loss column of metrics.csv"), std::string::npos)
       << run.output;
 
+  run = testing::run_command("MOTORNET_TENSOR_CACHE_MB=lots " + std::string(MOTORNET_TRAIN_PATH) + " " + tutorial() +
+                             " --out " + dir.string() + kQuick);
+  EXPECT_EQ(run.status, 2) << run.output;
+  EXPECT_NE(run.output.find("MOTORNET_TENSOR_CACHE_MB: must be a whole number of MiB >= 0 (0: keep nothing), got "
+                            "'lots'"),
+            std::string::npos)
+      << run.output;
+  EXPECT_FALSE(fs::exists(dir / "config.yaml"));
+
   run = testing::run_command("WORLD_SIZE=0 " + std::string(MOTORNET_TRAIN_PATH) + " " + tutorial() + kQuick);
   EXPECT_EQ(run.status, 2) << run.output;  // it trained alone, silently
   EXPECT_NE(run.output.find("WORLD_SIZE: must be at least 1, got 0"), std::string::npos) << run.output;

@@ -10,6 +10,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "motornet/core/error.h"
+#include "motornet/core/parse_integer.h"
+
 namespace motornet {
 
 namespace {
@@ -105,6 +108,18 @@ void use_thread_cached_tensor_memory(const TensorMemoryOptions& options) {
   static ThreadCachedCpuAllocator allocator;  // never destroyed before the tensors that point at its deleter
   static std::once_flag installed;
   std::call_once(installed, [] { c10::SetCPUAllocator(&allocator, /*priority=*/1); });
+}
+
+TensorMemoryOptions tensor_memory_options_from_environment() {
+  TensorMemoryOptions options;
+  const char* text = std::getenv("MOTORNET_TENSOR_CACHE_MB");
+  if (!text) return options;
+  const auto mib = parse_integer(text);
+  constexpr int64_t kMostMiB = int64_t{1} << 40;  // far beyond any machine, and no overflow in bytes
+  require(mib && *mib >= 0 && *mib <= kMostMiB, "MOTORNET_TENSOR_CACHE_MB",
+          std::string("must be a whole number of MiB >= 0 (0: keep nothing), got '") + text + "'");
+  options.max_cached_bytes_per_thread = *mib * 1024 * 1024;
+  return options;
 }
 
 TensorMemoryCacheState this_thread_tensor_memory_cache() {

@@ -13,9 +13,16 @@
 namespace motornet {
 
 struct TensorMemoryOptions {
-  // Most bytes one thread keeps for reuse; a freed tensor beyond that goes back to malloc.
+  // Most bytes one thread keeps for reuse; a freed tensor beyond that goes back to malloc. A batch's tensors are
+  // reused by the next batch, so a thread keeps about one batch's worth (plus a validation batch's, whose sizes
+  // differ) and rarely the whole limit.
   int64_t max_cached_bytes_per_thread = int64_t{1} << 30;
 };
+
+// The apps' options: MOTORNET_TENSOR_CACHE_MB, when set, is the limit per thread in MiB (0 keeps nothing, so
+// every tensor goes back to malloc); else the default. An InputError names the variable when it is not a whole
+// number >= 0.
+TensorMemoryOptions tensor_memory_options_from_environment();
 
 // Makes LibTorch's CPU tensors take their memory through the per-thread cache (once per process; later calls
 // change the options only). Tensors that exist already are unaffected and freed as they were allocated.
