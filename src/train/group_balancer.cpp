@@ -23,8 +23,10 @@ bool GroupBalancer::record(const std::vector<double>& seconds) {
   if (batches_since_change_ <= options_.settle_batches || counts_.size() < 2) return false;
 
   // The mean time of each group, and the one move that shortens the batch (the slowest group's time) most. A
-  // group's time is taken to scale with its replicates, which never overestimates what a move gains (part of
-  // it is a fixed cost per group). A replicate can go to any group: the groups between pass one along.
+  // group's time is taken to scale with its replicates. Part of it is a fixed cost per group, so this promises
+  // the giving group a little more than it gains and the taking group a little more than it pays; min_gain
+  // covers the difference (a 5 + 4 split on equal cores stays put: tests/group_balancer_test.cpp). A replicate
+  // can go to any group: the groups between pass one along.
   const double timed = static_cast<double>(batches_since_change_ - 1);
   const size_t G = counts_.size();
   std::vector<double> mean(G);
