@@ -179,7 +179,6 @@ void Trainer::form_groups() {
   require(G <= K, "training.replicate_groups", fmt::format("{} groups for {} replicates", G, K));
   require(static_cast<bool>(make_environment), "training.replicate_groups",
           "groups side by side need a way to build more environments (TrainingOptions::make_environment)");
-  std::vector<int64_t> sizes;
   for (int64_t g = 0; g < G; ++g) {
     ReplicaGroup group;
     const int64_t first = g * K / G;  // as even as K allows
@@ -190,11 +189,10 @@ void Trainer::form_groups() {
             "training.make_environment", "must build an environment like the trainer's");
     assign_replicates(group, first, count);
     groups_.push_back(std::move(group));
-    sizes.push_back(count);
   }
   // With a thread for each group, the groups follow the threads' speed; with more groups than threads, a
   // thread runs several one after another and a group's time says nothing about its thread's.
-  if (G <= at::get_num_threads()) balancer_.emplace(sizes);
+  if (G <= at::get_num_threads()) balancer_.emplace(replicate_group_sizes());
 }
 
 void Trainer::assign_replicates(ReplicaGroup& group, int64_t first, int64_t count) {
@@ -253,10 +251,7 @@ std::vector<double> Trainer::rollout_and_backward() {
   const auto reset = ResetOptions().batch_size(training_.batch_size());
   for (auto& replica : replicas_) replica.optimizer->zero_grad();
   if (groups_.empty()) return backward(replicate_losses(rollout(*environment_, *stepper_, reset), n_replicates()));
-  if (regroup_before_next_batch_) {
-    regroup_before_next_batch_ = false;
-    apply_group_sizes(balancer_->counts());
-  }
+  if (balancer_) apply_group_sizes(balancer_->counts());  // as the last batch's times decided (no change: no work)
   // Each group touches only its own environment, replicates and gradients, so the groups run side by side (a
   // group's own nodes then keep to its thread: LibTorch runs a parallel region inside another inline).
   std::vector<std::vector<double>> scalars(groups_.size());
@@ -268,8 +263,8 @@ std::vector<double> Trainer::rollout_and_backward() {
     scalars[g] = backward(replicate_losses(rollout(*group.environment, *group.stepper, reset), group.count));
     seconds[g] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   });
-  // Sized anew for the next batch (after this batch's clipping and optimizer steps, which use the groups too).
-  if (balancer_ && balancer_->record(seconds)) regroup_before_next_batch_ = true;
+  // The groups take the sizes decided here at the next batch: this batch's clipping and optimizer steps use them.
+  if (balancer_) balancer_->record(seconds);
   std::vector<double> all;
   for (const auto& part : scalars) all.insert(all.end(), part.begin(), part.end());
   return all;

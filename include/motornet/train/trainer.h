@@ -201,7 +201,6 @@ class Trainer {
   Policy stepper_;  // what the rollout steps: the policy, or all replicates at once
   std::vector<ReplicaGroup> groups_;  // empty: training steps stepper_ through environment_
   std::optional<GroupBalancer> balancer_;  // groups on threads of their own
-  bool regroup_before_next_batch_ = false;   // the balancer changed the sizes
   Shard shard_;
   CompositeLoss losses_;
   OptimizerOptions optimizer_options_;
