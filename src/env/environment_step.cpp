@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include "body/fused/absent_input.h"
+#include "body/fused/lane_block.h"
 #include "body/fused/row_io.h"
 #include "body/fused/sense_rows.h"
 
@@ -115,6 +116,7 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
     const int64_t step = holder->step;
     const OutputSlots slots(plan, step);
     const RowLayout layout(*holder->kernels);
+    const bool lanes = has_row_lanes(*holder->kernels);  // blocks of rows at once where every kernel can
     const int64_t S = layout.S, M = layout.M;
     const auto joint = inputs[kJoint].contiguous(), muscle = inputs[kMuscle].contiguous(),
                geometry = inputs[kGeometry].contiguous();
@@ -180,38 +182,76 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
       std::vector<RowSource<T>> earlier_frames;
       for (int64_t f = 0; f < n_earlier; ++f) earlier_frames.emplace_back(inputs[kFirstFrame + f]);
 
+      // Row b's inputs: its stage and the action its effector receives (written where it is also an output).
+      const auto prepare = [&](int64_t b, double* stage, double* act) {
+        stage_in.read(b, stage);
+        T* newest_frame = plan.action_frames > 0 ? clean_data + b * W + columns.frames + n_earlier * M : nullptr;
+        for (int64_t j = 0; j < M; ++j) {
+          const T value = noisy.at(b, j);
+          act[j] = static_cast<double>(value);
+          if (noisy_out) noisy_out[b * M + j] = value;
+          if (newest_frame) newest_frame[j] = value;
+        }
+      };
+      // Row b's outputs from its next stage and hand state.
+      const auto finish = [&](int64_t b, const double* next, const double* cart) {
+        T* row = clean_data + b * W;
+        stage_out.write(b, next);
+        cartesian_out.write(b, cart);
+        sense.forward(b, cart, next + layout.muscle, senses);
+        task_rows.copy(b, row);
+        if (slots.vision >= 0) delayed_vision.copy(b, row + columns.vision);
+        if (slots.proprio >= 0) delayed_proprio.copy(b, row + columns.proprio);
+        for (int64_t f = 0; f < n_earlier; ++f) earlier_frames[f].copy(b, row + columns.frames + f * M);
+        if (obs_draws) {  // value + sigma * draw over the noisy columns, as the op-by-op observation adds it
+          T* noisy_row = observed + b * W;
+          std::copy(row, row + W, noisy_row);
+          const T* draw = obs_draws + b * noise_width;
+          for (int64_t c = 0; c < noise_width; ++c)
+            noisy_row[plan.noise_column + c] = row[plan.noise_column + c] + draw[c] * obs_sigma[c];
+        }
+      };
+
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
-        RowStep row_step(*holder->kernels);
-        // One allocation for the row's scratch (this runs once per step, for a few dozen rows).
+        // One allocation for the rows' scratch (this runs once per step, for a few dozen rows).
         std::vector<double> scratch(2 * layout.stage + M + 3 * S);
         double *stage = scratch.data(), *next = stage + layout.stage, *act = next + layout.stage, *load = act + M,
                *cart = load + S;
-        for (int64_t b = begin; b < end; ++b) {
-          stage_in.read(b, stage);
-          T* row = clean_data + b * W;
-          T* newest_frame = plan.action_frames > 0 ? row + columns.frames + n_earlier * M : nullptr;
-          for (int64_t j = 0; j < M; ++j) {
-            const T value = noisy.at(b, j);
-            act[j] = static_cast<double>(value);
-            if (noisy_out) noisy_out[b * M + j] = value;
-            if (newest_frame) newest_frame[j] = value;
+        if (!lanes) {
+          RowStep row_step(*holder->kernels);
+          for (int64_t b = begin; b < end; ++b) {
+            prepare(b, stage, act);
+            row_step.forward({stage, act, loads.row(b, load), nullptr}, next, cart);
+            finish(b, next, cart);
           }
-          row_step.forward({stage, act, loads.row(b, load), nullptr}, next, cart);
-          stage_out.write(b, next);
-          cartesian_out.write(b, cart);
-          sense.forward(b, cart, next + layout.muscle, senses);
-          task_rows.copy(b, row);
-          if (slots.vision >= 0) delayed_vision.copy(b, row + columns.vision);
-          if (slots.proprio >= 0) delayed_proprio.copy(b, row + columns.proprio);
-          for (int64_t f = 0; f < n_earlier; ++f) earlier_frames[f].copy(b, row + columns.frames + f * M);
-          if (obs_draws) {  // value + sigma * draw over the noisy columns, as the op-by-op observation adds it
-            T* noisy_row = observed + b * W;
-            std::copy(row, row + W, noisy_row);
-            const T* draw = obs_draws + b * noise_width;
-            for (int64_t c = 0; c < noise_width; ++c)
-              noisy_row[plan.noise_column + c] = row[plan.noise_column + c] + draw[c] * obs_sigma[c];
-          }
+          return;
         }
+        // Each input and output as kRowLanes rows, then as a block.
+        RowLaneStep block_step(*holder->kernels);
+        const int64_t width = 2 * layout.stage + M + 3 * S;
+        std::vector<double> rows(kRowLanes * width);
+        double *stages = rows.data(), *nexts = stages + kRowLanes * layout.stage, *acts = nexts + kRowLanes * layout.stage,
+               *row_loads = acts + kRowLanes * M, *carts = row_loads + kRowLanes * S;
+        std::vector<RowLanes> block(width);
+        RowLanes *stage_l = block.data(), *next_l = stage_l + layout.stage, *act_l = next_l + layout.stage,
+                 *load_l = act_l + M, *cart_l = load_l + S;
+        for_each_block(begin, end, [&](int64_t first, int n) {
+          bool loaded = false;
+          for (int l = 0; l < kRowLanes; ++l) {
+            const int64_t b = first + std::min(l, n - 1);
+            prepare(b, stages + l * layout.stage, acts + l * M);
+            const double* row_load = loads.row(b, row_loads + l * S);
+            loaded = row_load != nullptr;
+            if (row_load && row_load != row_loads + l * S) std::copy(row_load, row_load + S, row_loads + l * S);
+          }
+          rows_to_block(stages, layout.stage, stage_l);
+          rows_to_block(acts, M, act_l);
+          if (loaded) rows_to_block(row_loads, S, load_l);
+          block_step.forward({stage_l, act_l, loaded ? load_l : nullptr, nullptr}, next_l, cart_l);
+          block_to_rows(next_l, layout.stage, nexts);
+          block_to_rows(cart_l, 2 * S, carts);
+          for (int l = 0; l < n; ++l) finish(first + l, nexts + l * layout.stage, carts + l * 2 * S);
+        });
       });
     });
     return out;
@@ -232,6 +272,7 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
     const int64_t step = holder->step;
     const OutputSlots slots(plan, step);
     const RowLayout layout(*holder->kernels);
+    const bool lanes = has_row_lanes(*holder->kernels);  // blocks of rows at once where every kernel can
     const int64_t S = layout.S, M = layout.M, B = joint.size(0);
     const ObservationColumns columns(holder->task_inputs, layout, plan.action_frames);
     const int64_t W = columns.width;
@@ -276,31 +317,78 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
       if (grad_proprio.defined()) sense_grad.proprio = grad_proprio.data_ptr<T>(), sense_grad.proprio_stride = 2 * M;
       const SenseRows<T> sense(plan.senses, layout, scale, absent_input(), absent_input());
 
+      // Row b's inputs: its stage and action, and the gradients of its next stage and hand state.
+      const auto prepare = [&](int64_t b, double* stage, double* act, double* grad_next, double* grad_c) {
+        grad_out.read(b, grad_next);
+        grad_cartesian_out.read(b, grad_c);
+        sense.backward(b, sense_grad, grad_c, grad_next + layout.muscle);
+        stage_in.read(b, stage);
+        for (int64_t j = 0; j < M; ++j) act[j] = static_cast<double>(noisy.at(b, j));
+      };
+      // Row b's gradients from the step's; `grad_a` is extended in place.
+      const auto finish = [&](int64_t b, const double* grad_stage, double* grad_a, const double* grad_e,
+                              double* grad_n) {
+        grad_in.write(b, grad_stage);
+        // The noisy action reaches the step, its own output and the newest frame; the given action gets it all.
+        grad_noisy_rows.read(b, grad_n);
+        const T* newest = grad_obs && plan.action_frames > 0 ? grad_obs + b * W + columns.frames + n_earlier * M
+                                                             : nullptr;
+        for (int64_t j = 0; j < M; ++j) grad_a[j] += grad_n[j] + (newest ? static_cast<double>(newest[j]) : 0.0);
+        grad_action_rows.write(b, grad_a);
+        load_grad_rows.write(b, grad_e);
+        if (slots.n_fields) std::copy(grad_e, grad_e + S, load_grad.begin() + b * S);
+      };
+
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
-        RowStep row_step(*holder->kernels);
         const auto& L = layout;
-        std::vector<double> scratch(3 * L.stage + 3 * M + 4 * S + L.D);  // one allocation for the row's scratch
+        std::vector<double> scratch(3 * L.stage + 3 * M + 4 * S + L.D);  // one allocation for the rows' scratch
         double *stage = scratch.data(), *grad_next = stage + L.stage, *grad_stage = grad_next + L.stage,
                *act = grad_stage + L.stage, *grad_a = act + M, *grad_n = grad_a + M, *load = grad_n + M,
                *grad_e = load + S, *grad_c = grad_e + S, *grad_j = grad_c + 2 * S;
-        for (int64_t b = begin; b < end; ++b) {
-          grad_out.read(b, grad_next);
-          grad_cartesian_out.read(b, grad_c);
-          sense.backward(b, sense_grad, grad_c, grad_next + L.muscle);
-          stage_in.read(b, stage);
-          for (int64_t j = 0; j < M; ++j) act[j] = static_cast<double>(noisy.at(b, j));
-          row_step.backward({stage, act, loads.row(b, load), nullptr}, grad_next, grad_c, grad_stage, grad_a, grad_e,
-                            grad_j);
-          grad_in.write(b, grad_stage);
-          // The noisy action reaches the step, its own output and the newest frame; the given action gets it all.
-          grad_noisy_rows.read(b, grad_n);
-          const T* newest = grad_obs && plan.action_frames > 0 ? grad_obs + b * W + columns.frames + n_earlier * M
-                                                               : nullptr;
-          for (int64_t j = 0; j < M; ++j) grad_a[j] += grad_n[j] + (newest ? static_cast<double>(newest[j]) : 0.0);
-          grad_action_rows.write(b, grad_a);
-          load_grad_rows.write(b, grad_e);
-          if (slots.n_fields) std::copy(grad_e, grad_e + S, load_grad.begin() + b * S);
+        if (!lanes) {
+          RowStep row_step(*holder->kernels);
+          for (int64_t b = begin; b < end; ++b) {
+            prepare(b, stage, act, grad_next, grad_c);
+            row_step.backward({stage, act, loads.row(b, load), nullptr}, grad_next, grad_c, grad_stage, grad_a,
+                              grad_e, grad_j);
+            finish(b, grad_stage, grad_a, grad_e, grad_n);
+          }
+          return;
         }
+        // Each input and output as kRowLanes rows, then as a block.
+        RowLaneStep block_step(*holder->kernels);
+        const int64_t width = 3 * L.stage + 2 * M + 4 * S + L.D;
+        std::vector<double> rows(kRowLanes * width);
+        double *stages = rows.data(), *grad_nexts = stages + kRowLanes * L.stage,
+               *grad_stages = grad_nexts + kRowLanes * L.stage, *acts = grad_stages + kRowLanes * L.stage,
+               *grad_as = acts + kRowLanes * M, *row_loads = grad_as + kRowLanes * M,
+               *grad_es = row_loads + kRowLanes * S, *grad_cs = grad_es + kRowLanes * S;
+        std::vector<RowLanes> block(width);
+        RowLanes *stage_l = block.data(), *grad_next_l = stage_l + L.stage, *grad_stage_l = grad_next_l + L.stage,
+                 *act_l = grad_stage_l + L.stage, *grad_a_l = act_l + M, *load_l = grad_a_l + M,
+                 *grad_e_l = load_l + S, *grad_c_l = grad_e_l + S, *grad_j_l = grad_c_l + 2 * S;
+        for_each_block(begin, end, [&](int64_t first, int n) {
+          bool loaded = false;
+          for (int l = 0; l < kRowLanes; ++l) {
+            const int64_t b = first + std::min(l, n - 1);
+            prepare(b, stages + l * L.stage, acts + l * M, grad_nexts + l * L.stage, grad_cs + l * 2 * S);
+            const double* row_load = loads.row(b, row_loads + l * S);
+            loaded = row_load != nullptr;
+            if (row_load && row_load != row_loads + l * S) std::copy(row_load, row_load + S, row_loads + l * S);
+          }
+          rows_to_block(stages, L.stage, stage_l);
+          rows_to_block(acts, M, act_l);
+          rows_to_block(grad_nexts, L.stage, grad_next_l);
+          rows_to_block(grad_cs, 2 * S, grad_c_l);
+          if (loaded) rows_to_block(row_loads, S, load_l);
+          block_step.backward({stage_l, act_l, loaded ? load_l : nullptr, nullptr}, grad_next_l, grad_c_l,
+                              grad_stage_l, grad_a_l, grad_e_l, grad_j_l);
+          block_to_rows(grad_stage_l, L.stage, grad_stages);
+          block_to_rows(grad_a_l, M, grad_as);
+          block_to_rows(grad_e_l, S, grad_es);
+          for (int l = 0; l < n; ++l)
+            finish(first + l, grad_stages + l * L.stage, grad_as + l * M, grad_es + l * S, grad_n);
+        });
       });
       if (slots.n_fields && ctx->needs_input_grad(kCartesian))
         result[kCartesian] = field_hand_gradient<T>(plan, step, grads, slots, load_grad, cartesian_in.options());

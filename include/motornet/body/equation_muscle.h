@@ -134,6 +134,29 @@ class EquationMuscleKernel final : public fused::MuscleKernel {
     integrate_vjp_rows(muscles_.data(), n_muscles(), h, derivative, state, geometry, grad_next, grad_derivative,
                        grad_state, grad_geometry);
   }
+  // Blocks of rows: the same loops, on RowLanes.
+  bool has_row_lanes() const override { return true; }
+  void ode(const fused::RowLanes* excitation, const fused::RowLanes* state,
+           fused::RowLanes* derivative) const override {
+    ode_rows(muscles_.data(), n_muscles(), excitation, state, derivative);
+  }
+  void ode_vjp(const fused::RowLanes* excitation, const fused::RowLanes* state,
+               const fused::RowLanes* grad_derivative, fused::RowLanes* grad_excitation,
+               fused::RowLanes* grad_state) const override {
+    ode_vjp_rows(muscles_.data(), n_muscles(), excitation, state, grad_derivative, grad_excitation, grad_state);
+  }
+  void integrate(double h, const fused::RowLanes* derivative, const fused::RowLanes* state,
+                 const fused::RowLanes* geometry, fused::RowLanes* next) const override {
+    integrate_rows(muscles_.data(), n_muscles(), h, derivative, state, geometry, next);
+  }
+  void integrate_vjp(double h, const fused::RowLanes* derivative, const fused::RowLanes* state,
+                     const fused::RowLanes* geometry, const fused::RowLanes* grad_next,
+                     fused::RowLanes* grad_derivative, fused::RowLanes* grad_state,
+                     fused::RowLanes* grad_geometry) const override {
+    integrate_vjp_rows(muscles_.data(), n_muscles(), h, derivative, state, geometry, grad_next, grad_derivative,
+                       grad_state, grad_geometry);
+  }
+
   void initial_state(double h, const double* geometry, double* state) const override {
     const int64_t M = n_muscles();
     for (int64_t m = 0; m < M; ++m) {
@@ -148,25 +171,28 @@ class EquationMuscleKernel final : public fused::MuscleKernel {
     for (const auto& p : muscles) values.push_back(p.activation.min_activation);
     return values;
   }
-  // The loops over the muscles of one row (static: multiversioned, see MOTORNET_KERNEL_LOOP).
-  MOTORNET_KERNEL_LOOP static void ode_rows(const Parameters* muscles, int64_t M, const double* excitation,
-                                            const double* state, double* derivative) {
+  // The loops over the muscles of one row (V = double) or of a block of rows (V = RowLanes); static:
+  // multiversioned, see MOTORNET_KERNEL_LOOP.
+  template <class V>
+  MOTORNET_KERNEL_LOOP static void ode_rows(const Parameters* muscles, int64_t M, const V* excitation,
+                                            const V* state, V* derivative) {
     for (int64_t m = 0; m < M; ++m) {
       const auto rates = Equations::ode(muscles[m], excitation[m], gather<NO>(Equations::kOdeReads, state, M, m));
       for (size_t r = 0; r < ND; ++r) derivative[r * M + m] = rates[r];
     }
   }
 
-  MOTORNET_KERNEL_LOOP static void ode_vjp_rows(const Parameters* muscles, int64_t M, const double* excitation,
-                                                const double* state, const double* grad_derivative,
-                                                double* grad_excitation, double* grad_state) {
+  template <class V>
+  MOTORNET_KERNEL_LOOP static void ode_vjp_rows(const Parameters* muscles, int64_t M, const V* excitation,
+                                                const V* state, const V* grad_derivative, V* grad_excitation,
+                                                V* grad_state) {
     constexpr int N = 1 + NO;  // the excitation, then the rows read
     for (int64_t m = 0; m < M; ++m) {
-      std::array<double, N> x;
+      std::array<V, N> x;
       x[0] = excitation[m];
       const auto rows = gather<NO>(Equations::kOdeReads, state, M, m);
       std::copy(rows.begin(), rows.end(), x.begin() + 1);
-      std::array<double, N> grad{};
+      std::array<V, N> grad{};
       const auto& p = muscles[m];
       equations::pullback<N>(
           [&](const auto& in) { return Equations::ode(p, in[0], equations::slice<NO, 1>(in)); }, x,
@@ -176,9 +202,9 @@ class EquationMuscleKernel final : public fused::MuscleKernel {
     }
   }
 
+  template <class V>
   MOTORNET_KERNEL_LOOP static void integrate_rows(const Parameters* muscles, int64_t M, double h,
-                                                  const double* derivative, const double* state,
-                                                  const double* geometry, double* next) {
+                                                  const V* derivative, const V* state, const V* geometry, V* next) {
     for (int64_t m = 0; m < M; ++m) {
       const auto rows = Equations::integrate(muscles[m], h, gather<ND>(kFirstRows, derivative, M, m),
                                              gather<NI>(Equations::kIntegrateReads, state, M, m), geometry[m],
@@ -187,21 +213,21 @@ class EquationMuscleKernel final : public fused::MuscleKernel {
     }
   }
 
+  template <class V>
   MOTORNET_KERNEL_LOOP static void integrate_vjp_rows(const Parameters* muscles, int64_t M, double h,
-                                                      const double* derivative, const double* state,
-                                                      const double* geometry, const double* grad_next,
-                                                      double* grad_derivative, double* grad_state,
-                                                      double* grad_geometry) {
+                                                      const V* derivative, const V* state, const V* geometry,
+                                                      const V* grad_next, V* grad_derivative, V* grad_state,
+                                                      V* grad_geometry) {
     constexpr int N = ND + NI + 2;  // derivative rows, state rows read, musculotendon length and velocity
     for (int64_t m = 0; m < M; ++m) {
-      std::array<double, N> x;
+      std::array<V, N> x;
       const auto rates = gather<ND>(kFirstRows, derivative, M, m);
       const auto rows = gather<NI>(Equations::kIntegrateReads, state, M, m);
       std::copy(rates.begin(), rates.end(), x.begin());
       std::copy(rows.begin(), rows.end(), x.begin() + ND);
       x[ND + NI] = geometry[m];
       x[ND + NI + 1] = geometry[M + m];
-      std::array<double, N> grad{};
+      std::array<V, N> grad{};
       const auto& p = muscles[m];
       equations::pullback<N>(
           [&](const auto& in) {
@@ -218,9 +244,9 @@ class EquationMuscleKernel final : public fused::MuscleKernel {
 
   static constexpr std::array<int, 4> kFirstRows = {0, 1, 2, 3};
   // Muscle m's values of the given rows of a [rows*M] array.
-  template <size_t Count, class Rows>
-  static std::array<double, Count> gather(const Rows& which, const double* x, int64_t M, int64_t m) {
-    std::array<double, Count> out;
+  template <size_t Count, class Rows, class V>
+  static std::array<V, Count> gather(const Rows& which, const V* x, int64_t M, int64_t m) {
+    std::array<V, Count> out;
     for (size_t i = 0; i < Count; ++i) out[i] = x[which[i] * M + m];
     return out;
   }

@@ -73,6 +73,17 @@ class PathKernel final : public GeometryKernel {
     segments_vjp(joint, grad_geometry, grad_joint);
   }
 
+  // Blocks of rows where the points are affine in q (their segments need no point equations per row).
+  bool has_row_lanes() const override { return kAffinePoints; }
+  void forward(const RowLanes* joint, RowLanes* geometry) const override {
+    if constexpr (kAffinePoints) forward_segments(joint, geometry);
+    else GeometryKernel::forward(joint, geometry);
+  }
+  void forward_vjp(const RowLanes* joint, const RowLanes* grad_geometry, RowLanes* grad_joint) const override {
+    if constexpr (kAffinePoints) segments_vjp(joint, grad_geometry, grad_joint);
+    else GeometryKernel::forward_vjp(joint, grad_geometry, grad_joint);
+  }
+
  private:
   struct Segment {
     std::array<PathPointSite<S>, 2> ends;
@@ -103,10 +114,12 @@ class PathKernel final : public GeometryKernel {
     }
   }
 
-  MOTORNET_KERNEL_LOOP void forward_segments(const double* joint, double* geometry) const {
+  // V: double (one row) or RowLanes (a block of rows).
+  template <class V>
+  MOTORNET_KERNEL_LOOP void forward_segments(const V* joint, V* geometry) const {
     const int64_t M = n_muscles_;
     for (int64_t i = 0; i < static_cast<int64_t>(2 + D) * M; ++i) geometry[i] = 0.0;
-    std::array<double, 2 * D> x;
+    std::array<V, 2 * D> x;
     for (size_t i = 0; i < 2 * D; ++i) x[i] = joint[i];
     for (const auto& k : segments_) {
       const auto g = segment(k, x);
@@ -114,13 +127,14 @@ class PathKernel final : public GeometryKernel {
     }
   }
 
-  MOTORNET_KERNEL_LOOP void segments_vjp(const double* joint, const double* grad_geometry, double* grad_joint) const {
+  template <class V>
+  MOTORNET_KERNEL_LOOP void segments_vjp(const V* joint, const V* grad_geometry, V* grad_joint) const {
     const int64_t M = n_muscles_;
-    std::array<double, 2 * D> x, grad{};
+    std::array<V, 2 * D> x, grad{};
     for (size_t i = 0; i < 2 * D; ++i) x[i] = joint[i];
     for (const auto& k : segments_) {
       if (k.rigid) continue;
-      std::array<double, 2 + D> grad_segment;
+      std::array<V, 2 + D> grad_segment;
       for (size_t i = 0; i < 2 + D; ++i) grad_segment[i] = grad_geometry[static_cast<int64_t>(i) * M + k.muscle];
       if constexpr (kAffinePoints) {
         affine_segment_vjp(k, x, grad_segment, grad);
@@ -139,10 +153,12 @@ class PathKernel final : public GeometryKernel {
   // segment took twice the samples of the forward (perf, 400 batches: 3.2% of the batch against 1.6% for the
   // point-mass kernel it replaced), which made W1 ~2% slower than the hand-derived kernels before the equations
   // were written once. The fused-vs-op-by-op gradient tests hold it to the tensor path.
-  void affine_segment_vjp(const Segment& k, const std::array<double, 2 * D>& x,
-                          const std::array<double, 2 + D>& grad_segment, std::array<double, 2 * D>& grad) const {
-    std::array<double, S> delta, a;
-    double squared = 0.0;
+  template <class V>
+  void affine_segment_vjp(const Segment& k, const std::array<V, 2 * D>& x, const std::array<V, 2 + D>& grad_segment,
+                          std::array<V, 2 * D>& grad) const {
+    using std::sqrt;
+    std::array<V, S> delta, a;
+    V squared = 0.0;
     for (size_t s = 0; s < S; ++s) {
       delta[s] = k.delta_at_origin[s];
       a[s] = 0.0;
@@ -152,23 +168,23 @@ class PathKernel final : public GeometryKernel {
       }
       squared += delta[s] * delta[s];
     }
-    const double inverse_length = 1.0 / std::sqrt(squared);
-    std::array<double, S> unit;
-    double velocity = 0.0;
+    const V inverse_length = 1.0 / sqrt(squared);
+    std::array<V, S> unit;
+    V velocity = 0.0;
     for (size_t s = 0; s < S; ++s) {
       unit[s] = delta[s] * inverse_length;
       velocity += unit[s] * a[s];
     }
-    std::array<double, D> moment{};
+    std::array<V, D> moment{};
     for (size_t d = 0; d < D; ++d)
       for (size_t s = 0; s < S; ++s) moment[d] += unit[s] * k.delta_jacobian[s][d];
-    const double g_length = grad_segment[0], g_velocity = grad_segment[1];
-    double g_moment_dot_moment = 0.0;  // sum_k gM_k M_k
+    const V g_length = grad_segment[0], g_velocity = grad_segment[1];
+    V g_moment_dot_moment = 0.0;  // sum_k gM_k M_k
     for (size_t d = 0; d < D; ++d) g_moment_dot_moment += grad_segment[2 + d] * moment[d];
     for (size_t s = 0; s < S; ++s) {
-      double g_moment_dj = 0.0;  // sum_k gM_k dJ[s][k]
+      V g_moment_dj = 0.0;  // sum_k gM_k dJ[s][k]
       for (size_t d = 0; d < D; ++d) g_moment_dj += grad_segment[2 + d] * k.delta_jacobian[s][d];
-      const double g_delta = g_length * unit[s] + g_velocity * (a[s] - velocity * unit[s]) * inverse_length +
+      const V g_delta = g_length * unit[s] + g_velocity * (a[s] - velocity * unit[s]) * inverse_length +
                              (g_moment_dj - g_moment_dot_moment * unit[s]) * inverse_length;
       for (size_t d = 0; d < D; ++d) {
         grad[d] += k.delta_jacobian[s][d] * g_delta;

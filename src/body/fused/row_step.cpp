@@ -1,5 +1,7 @@
 #include "body/fused/row_step.h"
 
+#include "motornet/body/equations/pullback.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -18,7 +20,28 @@ RowLayout::RowLayout(const StepKernels& k)
     : RowLayout(k.skeleton->dof(), k.skeleton->space_dim(), k.muscle->n_states(), k.muscle->n_muscles(),
                 k.muscle->n_derivatives()) {}
 
-RowStep::RowStep(StepKernels kernels) : k_(std::move(kernels)), layout_(k_) {
+bool has_row_lanes(const StepKernels& k) {
+  return k.muscle->has_row_lanes() && k.skeleton->has_row_lanes() && k.geometry->has_row_lanes();
+}
+
+namespace {
+// The excitation: the action clipped to [a_min, 1] (std::clamp's choices, lane by lane for a block).
+double clamp_excitation(double action, double min_activation) { return std::clamp(action, min_activation, 1.0); }
+RowLanes clamp_excitation(const RowLanes& action, double min_activation) {
+  return select(action < min_activation, RowLanes(min_activation),
+                select(RowLanes(1.0) < action, RowLanes(1.0), action));
+}
+// The clip passes the excitation's gradient where the action lies within its bounds, ends included.
+double excitation_gradient(double action, double min_activation, double grad_excitation) {
+  return action >= min_activation && action <= 1.0 ? grad_excitation : 0.0;
+}
+RowLanes excitation_gradient(const RowLanes& action, double min_activation, const RowLanes& grad_excitation) {
+  return select((action >= min_activation) & (action <= 1.0), grad_excitation, RowLanes(0.0));
+}
+}  // namespace
+
+template <class T>
+BasicRowStep<T>::BasicRowStep(StepKernels kernels) : k_(std::move(kernels)), layout_(k_) {
   if (layout_.D > kMaxDof) throw std::invalid_argument("RowStep: too many dofs");
   if (k_.n_ministeps < 1) throw std::invalid_argument("RowStep: n_ministeps must be at least 1");
   stages_per_ministep_ = k_.runge_kutta ? 4 : 1;       // s, then RK4's t2, t3, t4
@@ -30,43 +53,47 @@ RowStep::RowStep(StepKernels kernels) : k_(std::move(kernels)), layout_(k_) {
   scratch_.resize(2 * L.M + 4 * L.D + 3 * L.stage + 5 * L.derivative);
 }
 
-void RowStep::excitation(const double* action, double* e) const {
-  for (int64_t m = 0; m < layout_.M; ++m) e[m] = std::clamp(action[m], k_.muscle->min_activation(m), 1.0);
+template <class T>
+void BasicRowStep<T>::excitation(const T* action, T* e) const {
+  for (int64_t m = 0; m < layout_.M; ++m) e[m] = clamp_excitation(action[m], k_.muscle->min_activation(m));
 }
 
-void RowStep::torque(const double* stage, const RowInput& in, double* tau) const {
+template <class T>
+void BasicRowStep<T>::torque(const T* stage, const RowInput& in, T* tau) const {
   // SPEC §2: tau = -sum_m force_m moment_{d,m} + joint_load - damping q'.
   const auto& L = layout_;
-  const double* force = stage + L.muscle + k_.muscle->force_row() * L.M;
-  const double* moments = stage + L.geometry + 2 * L.M;
+  const T* force = stage + L.muscle + k_.muscle->force_row() * L.M;
+  const T* moments = stage + L.geometry + 2 * L.M;
   for (int64_t d = 0; d < L.D; ++d) {
-    double sum = 0.0;
+    T sum = 0.0;
     for (int64_t m = 0; m < L.M; ++m) sum += moments[d * L.M + m] * force[m];
     tau[d] = -sum + (in.joint_load ? in.joint_load[d] : 0.0) - k_.damping * stage[L.D + d];
   }
 }
 
-void RowStep::derivative(const double* e, const double* stage, const RowInput& in, double* k) const {
+template <class T>
+void BasicRowStep<T>::derivative(const T* e, const T* stage, const RowInput& in, T* k) const {
   const auto& L = layout_;
-  double tau[kMaxDof];
+  T tau[kMaxDof];
   torque(stage, in, tau);
   k_.muscle->ode(e, stage + L.muscle, k + L.muscle_derivative);
   k_.skeleton->ode(tau, stage + L.joint, in.endpoint_load, k + L.acceleration);
 }
 
-void RowStep::derivative_vjp(const double* e, const double* stage, const RowInput& in, const double* grad_k,
-                             double* grad_stage, double* grad_e, double* grad_endpoint_load,
-                             double* grad_joint_load) {
+template <class T>
+void BasicRowStep<T>::derivative_vjp(const T* e, const T* stage, const RowInput& in, const T* grad_k,
+                             T* grad_stage, T* grad_e, T* grad_endpoint_load,
+                             T* grad_joint_load) {
   const auto& L = layout_;
-  const double* force = stage + L.muscle + k_.muscle->force_row() * L.M;
-  const double* moments = stage + L.geometry + 2 * L.M;
-  double tau[kMaxDof], grad_tau[kMaxDof] = {};
+  const T* force = stage + L.muscle + k_.muscle->force_row() * L.M;
+  const T* moments = stage + L.geometry + 2 * L.M;
+  T tau[kMaxDof], grad_tau[kMaxDof] = {};
   torque(stage, in, tau);
   k_.muscle->ode_vjp(e, stage + L.muscle, grad_k + L.muscle_derivative, grad_e, grad_stage + L.muscle);
   k_.skeleton->ode_vjp(tau, stage + L.joint, in.endpoint_load, grad_k + L.acceleration, grad_tau,
                        grad_stage + L.joint, grad_endpoint_load);
-  double* grad_force = grad_stage + L.muscle + k_.muscle->force_row() * L.M;
-  double* grad_moments = grad_stage + L.geometry + 2 * L.M;
+  T* grad_force = grad_stage + L.muscle + k_.muscle->force_row() * L.M;
+  T* grad_moments = grad_stage + L.geometry + 2 * L.M;
   for (int64_t d = 0; d < L.D; ++d) {
     if (in.joint_load) grad_joint_load[d] += grad_tau[d];
     grad_stage[L.D + d] -= k_.damping * grad_tau[d];
@@ -77,7 +104,8 @@ void RowStep::derivative_vjp(const double* e, const double* stage, const RowInpu
   }
 }
 
-void RowStep::integrate(double h, const double* k, const double* stage, double* next) const {
+template <class T>
+void BasicRowStep<T>::integrate(double h, const T* k, const T* stage, T* next) const {
   // SPEC §2: the muscle integrates against the geometry of the stage it starts from.
   const auto& L = layout_;
   k_.muscle->integrate(h, k + L.muscle_derivative, stage + L.muscle, stage + L.geometry, next + L.muscle);
@@ -85,11 +113,12 @@ void RowStep::integrate(double h, const double* k, const double* stage, double* 
   k_.geometry->forward(next + L.joint, next + L.geometry);
 }
 
-void RowStep::integrate_vjp(double h, const double* k, const double* stage, const double* grad_next, double* grad_k,
-                            double* grad_stage) {
+template <class T>
+void BasicRowStep<T>::integrate_vjp(double h, const T* k, const T* stage, const T* grad_next, T* grad_k,
+                            T* grad_stage) {
   const auto& L = layout_;
-  double* next_joint = scratch_.data() + 2 * L.M;
-  double* grad_next_joint = next_joint + 2 * L.D;
+  T* next_joint = scratch_.data() + 2 * L.M;
+  T* grad_next_joint = next_joint + 2 * L.D;
   k_.skeleton->integrate(h, k + L.acceleration, stage + L.joint, next_joint);
   std::copy(grad_next + L.joint, grad_next + L.joint + 2 * L.D, grad_next_joint);
   k_.geometry->forward_vjp(next_joint, grad_next + L.geometry, grad_next_joint);
@@ -99,26 +128,27 @@ void RowStep::integrate_vjp(double h, const double* k, const double* stage, cons
                            grad_k + L.muscle_derivative, grad_stage + L.muscle, grad_stage + L.geometry);
 }
 
-void RowStep::run(const RowInput& in, const double* e, double* next_stage, bool record) {
+template <class T>
+void BasicRowStep<T>::run(const RowInput& in, const T* e, T* next_stage, bool record) {
   const auto& L = layout_;
   const double h = k_.ministep;
-  std::vector<double>& S = tape_stages_;
-  std::vector<double>& K = tape_derivatives_;
-  const double* current = in.stage;
+  std::vector<T>& S = tape_stages_;
+  std::vector<T>& K = tape_derivatives_;
+  const T* current = in.stage;
   for (int64_t i = 0; i < k_.n_ministeps; ++i) {
     // Without `record` every ministep reuses the first slot of the tape.
-    double* stage = S.data() + (record ? i : 0) * stages_per_ministep_ * L.stage;
-    double* k = K.data() + (record ? i : 0) * derivatives_per_ministep_ * L.derivative;
+    T* stage = S.data() + (record ? i : 0) * stages_per_ministep_ * L.stage;
+    T* k = K.data() + (record ? i : 0) * derivatives_per_ministep_ * L.derivative;
     std::copy(current, current + L.stage, stage);
     derivative(e, stage, in, k);
     if (!k_.runge_kutta) {
       integrate(h, k, stage, next_stage);
     } else {
       // Classical RK4 (SPEC §2): every stage starts from the state at the beginning of the ministep.
-      double* t2 = stage + L.stage;
-      double* t3 = t2 + L.stage;
-      double* t4 = t3 + L.stage;
-      double *k1 = k, *k2 = k + L.derivative, *k3 = k2 + L.derivative, *k4 = k3 + L.derivative,
+      T* t2 = stage + L.stage;
+      T* t3 = t2 + L.stage;
+      T* t4 = t3 + L.stage;
+      T *k1 = k, *k2 = k + L.derivative, *k3 = k2 + L.derivative, *k4 = k3 + L.derivative,
              *combined = k4 + L.derivative;
       integrate(h / 2.0, k1, stage, t2);
       derivative(e, t2, in, k2);
@@ -133,46 +163,50 @@ void RowStep::run(const RowInput& in, const double* e, double* next_stage, bool 
   }
 }
 
-void RowStep::forward(const RowInput& in, double* next_stage, double* cartesian) {
-  double* e = scratch_.data();
+// The entry points are compiled for AVX2 and for any x86-64 (MOTORNET_KERNEL_LOOP), everything they call but the
+// kernels inlined: a block's RowLanes are then one register each.
+template <class T>
+MOTORNET_KERNEL_LOOP void BasicRowStep<T>::forward(const RowInput& in, T* next_stage, T* cartesian) {
+  T* e = scratch_.data();
   excitation(in.action, e);
   run(in, e, next_stage, /*record=*/false);
   k_.skeleton->to_cartesian(next_stage + layout_.joint, cartesian);
 }
 
-void RowStep::backward(const RowInput& in, const double* grad_next_stage, const double* grad_cartesian,
-                       double* grad_stage, double* grad_action, double* grad_endpoint_load, double* grad_joint_load) {
+template <class T>
+MOTORNET_KERNEL_LOOP void BasicRowStep<T>::backward(const RowInput& in, const T* grad_next_stage, const T* grad_cartesian,
+                       T* grad_stage, T* grad_action, T* grad_endpoint_load, T* grad_joint_load) {
   const auto& L = layout_;
   const double h = k_.ministep;
-  double* e = scratch_.data();
-  double* grad_e = e + L.M;
-  double* grad_current = scratch_.data() + 2 * L.M + 4 * L.D;  // gradient of the stage after ministep i
-  double* grad_previous = grad_current + L.stage;               // ... and before it
-  double* grad_t = grad_previous + L.stage;                     // of an RK4 intermediate stage
-  double* grad_k = grad_t + L.stage;                            // of k1..k4 and their combination
+  T* e = scratch_.data();
+  T* grad_e = e + L.M;
+  T* grad_current = scratch_.data() + 2 * L.M + 4 * L.D;  // gradient of the stage after ministep i
+  T* grad_previous = grad_current + L.stage;               // ... and before it
+  T* grad_t = grad_previous + L.stage;                     // of an RK4 intermediate stage
+  T* grad_k = grad_t + L.stage;                            // of k1..k4 and their combination
 
   excitation(in.action, e);
-  std::fill(grad_e, grad_e + L.M, 0.0);
-  if (in.endpoint_load) std::fill(grad_endpoint_load, grad_endpoint_load + L.S, 0.0);
-  if (in.joint_load) std::fill(grad_joint_load, grad_joint_load + L.D, 0.0);
+  std::fill(grad_e, grad_e + L.M, T(0.0));
+  if (in.endpoint_load) std::fill(grad_endpoint_load, grad_endpoint_load + L.S, T(0.0));
+  if (in.joint_load) std::fill(grad_joint_load, grad_joint_load + L.D, T(0.0));
   // Recompute the step, keeping every stage, then walk it backwards.
-  double* final_stage = grad_previous;  // borrowed until the walk starts
+  T* final_stage = grad_previous;  // borrowed until the walk starts
   run(in, e, final_stage, /*record=*/true);
   std::copy(grad_next_stage, grad_next_stage + L.stage, grad_current);
   k_.skeleton->to_cartesian_vjp(final_stage + L.joint, grad_cartesian, grad_current + L.joint);
 
   for (int64_t i = k_.n_ministeps - 1; i >= 0; --i) {
-    const double* stage = tape_stages_.data() + i * stages_per_ministep_ * L.stage;
-    const double* k = tape_derivatives_.data() + i * derivatives_per_ministep_ * L.derivative;
-    std::fill(grad_previous, grad_previous + L.stage, 0.0);
-    std::fill(grad_k, grad_k + derivatives_per_ministep_ * L.derivative, 0.0);
+    const T* stage = tape_stages_.data() + i * stages_per_ministep_ * L.stage;
+    const T* k = tape_derivatives_.data() + i * derivatives_per_ministep_ * L.derivative;
+    std::fill(grad_previous, grad_previous + L.stage, T(0.0));
+    std::fill(grad_k, grad_k + derivatives_per_ministep_ * L.derivative, T(0.0));
     if (!k_.runge_kutta) {
       integrate_vjp(h, k, stage, grad_current, grad_k, grad_previous);
       derivative_vjp(e, stage, in, grad_k, grad_previous, grad_e, grad_endpoint_load, grad_joint_load);
     } else {
-      const double *t2 = stage + L.stage, *t3 = t2 + L.stage, *t4 = t3 + L.stage;
-      const double *k1 = k, *k2 = k + L.derivative, *k3 = k2 + L.derivative, *combined = k3 + 2 * L.derivative;
-      double *g1 = grad_k, *g2 = g1 + L.derivative, *g3 = g2 + L.derivative, *g4 = g3 + L.derivative,
+      const T *t2 = stage + L.stage, *t3 = t2 + L.stage, *t4 = t3 + L.stage;
+      const T *k1 = k, *k2 = k + L.derivative, *k3 = k2 + L.derivative, *combined = k3 + 2 * L.derivative;
+      T *g1 = grad_k, *g2 = g1 + L.derivative, *g3 = g2 + L.derivative, *g4 = g3 + L.derivative,
              *g_combined = g4 + L.derivative;
       integrate_vjp(h, combined, stage, grad_current, g_combined, grad_previous);
       for (int64_t j = 0; j < L.derivative; ++j) {
@@ -182,13 +216,13 @@ void RowStep::backward(const RowInput& in, const double* grad_next_stage, const 
         g4[j] = g_combined[j] / 6.0;
       }
       // k4 = f(t4), t4 = integrate(h, k3, s); k3 = f(t3), t3 = integrate(h/2, k2, s); k2 = f(t2), t2 = ...(k1).
-      const double* stages[3] = {t2, t3, t4};
-      const double* used[3] = {k1, k2, k3};
-      double* grad_used[3] = {g1, g2, g3};
-      double* grad_of[3] = {g2, g3, g4};
+      const T* stages[3] = {t2, t3, t4};
+      const T* used[3] = {k1, k2, k3};
+      T* grad_used[3] = {g1, g2, g3};
+      T* grad_of[3] = {g2, g3, g4};
       const double sizes[3] = {h / 2.0, h / 2.0, h};
       for (int j = 2; j >= 0; --j) {
-        std::fill(grad_t, grad_t + L.stage, 0.0);
+        std::fill(grad_t, grad_t + L.stage, T(0.0));
         derivative_vjp(e, stages[j], in, grad_of[j], grad_t, grad_e, grad_endpoint_load, grad_joint_load);
         integrate_vjp(sizes[j], used[j], stage, grad_t, grad_used[j], grad_previous);
       }
@@ -197,10 +231,10 @@ void RowStep::backward(const RowInput& in, const double* grad_next_stage, const 
     std::swap(grad_current, grad_previous);
   }
   std::copy(grad_current, grad_current + L.stage, grad_stage);
-  for (int64_t m = 0; m < L.M; ++m) {
-    const bool passes = in.action[m] >= k_.muscle->min_activation(m) && in.action[m] <= 1.0;
-    grad_action[m] = passes ? grad_e[m] : 0.0;
-  }
+  for (int64_t m = 0; m < L.M; ++m) grad_action[m] = excitation_gradient(in.action[m], k_.muscle->min_activation(m), grad_e[m]);
 }
+
+template class BasicRowStep<double>;
+template class BasicRowStep<RowLanes>;
 
 }  // namespace motornet::fused

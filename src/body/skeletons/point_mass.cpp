@@ -29,29 +29,12 @@ class PointMassKernel final : public fused::SkeletonKernel {
 
   void ode(const double* torque, const double* joint, const double* endpoint_load,
            double* acceleration) const override {
-    using equations::PointMass;
-    for (int64_t d = 0; d < dof(); ++d)
-      acceleration[d] = endpoint_load ? PointMass::acceleration(mass_, torque[d], endpoint_load[d])
-                                      : PointMass::acceleration(mass_, torque[d]);
+    accelerations(torque, endpoint_load, acceleration);
   }
   void ode_vjp(const double* torque, const double* joint, const double* endpoint_load,
                const double* grad_acceleration, double* grad_torque, double* grad_joint,
                double* grad_endpoint_load) const override {
-    using equations::PointMass;
-    for (int64_t d = 0; d < dof(); ++d) {
-      if (endpoint_load) {
-        std::array<double, 2> grad{};
-        equations::pullback<2>([&](const auto& x) { return std::array{PointMass::acceleration(mass_, x[0], x[1])}; },
-                               {torque[d], endpoint_load[d]}, grad_acceleration + d, 1, grad);
-        grad_torque[d] += grad[0];
-        grad_endpoint_load[d] += grad[1];
-      } else {
-        std::array<double, 1> grad{};
-        equations::pullback<1>([&](const auto& x) { return std::array{PointMass::acceleration(mass_, x[0])}; },
-                               {torque[d]}, grad_acceleration + d, 1, grad);
-        grad_torque[d] += grad[0];
-      }
-    }
+    accelerations_vjp(torque, endpoint_load, grad_acceleration, grad_torque, grad_endpoint_load);
   }
   // The cartesian state is the joint state.
   void to_cartesian(const double* joint, double* cartesian) const override {
@@ -61,7 +44,53 @@ class PointMassKernel final : public fused::SkeletonKernel {
     for (int64_t i = 0; i < 2 * dof(); ++i) grad_joint[i] += grad_cartesian[i];
   }
 
+  // Blocks of rows: the same equations on RowLanes.
+  bool has_row_lanes() const override { return true; }
+  void ode(const fused::RowLanes* torque, const fused::RowLanes* joint, const fused::RowLanes* endpoint_load,
+           fused::RowLanes* acceleration) const override {
+    accelerations(torque, endpoint_load, acceleration);
+  }
+  void ode_vjp(const fused::RowLanes* torque, const fused::RowLanes* joint, const fused::RowLanes* endpoint_load,
+               const fused::RowLanes* grad_acceleration, fused::RowLanes* grad_torque, fused::RowLanes* grad_joint,
+               fused::RowLanes* grad_endpoint_load) const override {
+    accelerations_vjp(torque, endpoint_load, grad_acceleration, grad_torque, grad_endpoint_load);
+  }
+  void to_cartesian(const fused::RowLanes* joint, fused::RowLanes* cartesian) const override {
+    std::copy(joint, joint + 2 * dof(), cartesian);
+  }
+  void to_cartesian_vjp(const fused::RowLanes* joint, const fused::RowLanes* grad_cartesian,
+                        fused::RowLanes* grad_joint) const override {
+    for (int64_t i = 0; i < 2 * dof(); ++i) grad_joint[i] += grad_cartesian[i];
+  }
+
  private:
+  template <class V>
+  void accelerations(const V* torque, const V* endpoint_load, V* acceleration) const {
+    using equations::PointMass;
+    for (int64_t d = 0; d < dof(); ++d)
+      acceleration[d] = endpoint_load ? PointMass::acceleration(mass_, torque[d], endpoint_load[d])
+                                      : PointMass::acceleration(mass_, torque[d]);
+  }
+  template <class V>
+  void accelerations_vjp(const V* torque, const V* endpoint_load, const V* grad_acceleration, V* grad_torque,
+                         V* grad_endpoint_load) const {
+    using equations::PointMass;
+    for (int64_t d = 0; d < dof(); ++d) {
+      if (endpoint_load) {
+        std::array<V, 2> grad{};
+        equations::pullback<2>([&](const auto& x) { return std::array{PointMass::acceleration(mass_, x[0], x[1])}; },
+                               {torque[d], endpoint_load[d]}, grad_acceleration + d, 1, grad);
+        grad_torque[d] += grad[0];
+        grad_endpoint_load[d] += grad[1];
+      } else {
+        std::array<V, 1> grad{};
+        equations::pullback<1>([&](const auto& x) { return std::array{PointMass::acceleration(mass_, x[0])}; },
+                               {torque[d]}, grad_acceleration + d, 1, grad);
+        grad_torque[d] += grad[0];
+      }
+    }
+  }
+
   double mass_;
 };
 

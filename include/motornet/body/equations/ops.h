@@ -1,8 +1,9 @@
 #pragma once
 // The small set of operations a model's equations are written in, for the three number types they run on:
 //   torch::Tensor  the op-by-op path (batched over rows and muscles, autograd, any device, the tests' oracle),
-//   double         the fused kernels' forward,
-//   Dual<N>        the fused kernels' backward (forward-mode derivatives, pullback.h).
+//   double         the fused kernels' forward, one row,
+//   RowLanes       the same on a block of rows at once (lanes.h: each lane is the double computation),
+//   Dual<N>        the fused kernels' backward (forward-mode derivatives, pullback.h), over double or RowLanes.
 // Equations call these unqualified inside namespace motornet::equations; tensor arguments find ATen's functions
 // of the same names (exp, sqrt, clamp_min, where, ...) by argument-dependent lookup, numbers find the overloads
 // below. A per-muscle parameter is a tensor [M] next to tensors [B, M], and a double next to numbers.
@@ -24,22 +25,39 @@
 
 namespace motornet::equations {
 
-// Numbers (as opposed to tensors): double and Dual<N>.
+// Numbers (as opposed to tensors): double, RowLanes and Dual<N, V>.
 template <class T>
 struct IsNumber : std::is_floating_point<T> {};
-template <int N>
-struct IsNumber<Dual<N>> : std::true_type {};
+template <>
+struct IsNumber<RowLanes> : std::true_type {};
+template <int N, class V>
+struct IsNumber<Dual<N, V>> : std::true_type {};
 template <class T>
 using IfNumber = std::enable_if_t<IsNumber<T>::value, T>;
+
+// where(condition, a, b): `condition` is a bool for one row, a LaneMask for a block of rows (each lane picks its
+// side), a bool tensor for tensors.
+template <class A, class B>
+std::common_type_t<A, B> where(bool condition, const A& a, const B& b) {
+  using R = std::common_type_t<A, B>;
+  return condition ? R(a) : R(b);
+}
+// On a block, the result is the wider of the two sides (double < RowLanes < Dual<N, RowLanes>).
+template <class A, class B>
+auto where(const LaneMask& condition, const A& a, const B& b) {
+  using R = std::conditional_t<std::is_same_v<A, double>, std::conditional_t<std::is_same_v<B, double>, RowLanes, B>,
+                               std::conditional_t<std::is_same_v<B, double> || std::is_same_v<B, RowLanes>, A, B>>;
+  return select(condition, R(a), R(b));
+}
 
 // max(x, lo) and min(x, hi) with torch's clamp gradient; NaN stays NaN.
 template <class T>
 IfNumber<T> clamp_min(const T& x, double lower) {
-  return x < lower ? T(lower) : x;
+  return where(x < lower, T(lower), x);
 }
 template <class T>
 IfNumber<T> clamp_max(const T& x, double upper) {
-  return x > upper ? T(upper) : x;
+  return where(x > upper, T(upper), x);
 }
 // clip(x, lo, hi) as two clamps; `lower` may be a per-muscle parameter.
 template <class T, class L>
@@ -47,12 +65,6 @@ T clip(const T& x, const L& lower, double upper) {
   return clamp_max(clamp_min(x, lower), upper);
 }
 
-// where(condition, a, b): `condition` is a bool for numbers, a bool tensor for tensors.
-template <class A, class B>
-std::common_type_t<A, B> where(bool condition, const A& a, const B& b) {
-  using R = std::common_type_t<A, B>;
-  return condition ? R(a) : R(b);
-}
 inline torch::Tensor where(const torch::Tensor& condition, const torch::Tensor& a, double b) {
   return at::where(condition, a, at::scalar_tensor(b, a.options()));
 }

@@ -38,4 +38,20 @@ void pullback(Function&& f, const std::array<double, N>& inputs, const double* g
   }
 }
 
+// The same on a block of rows: lane l is the pullback of row l alone (a lane whose output gradient is zero takes
+// nothing from that output, as the row would skip it).
+template <int N, class Function>
+void pullback(Function&& f, const std::array<RowLanes, N>& inputs, const RowLanes* grad_outputs, int64_t stride,
+              std::array<RowLanes, N>& grad_inputs) {
+  std::array<Dual<N, RowLanes>, N> x;
+  for (int i = 0; i < N; ++i) x[i] = Dual<N, RowLanes>::input(inputs[i], i);
+  const auto outputs = f(x);
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    const RowLanes& g = grad_outputs[o * stride];
+    const LaneMask used = g != RowLanes(0.0);
+    if (!used.any()) continue;
+    for (int i = 0; i < N; ++i) grad_inputs[i] = select(used, grad_inputs[i] + g * outputs[o].grad[i], grad_inputs[i]);
+  }
+}
+
 }  // namespace motornet::equations

@@ -12,12 +12,22 @@
 // Piecewise functions take the branch the op-by-op path takes, including its choice at ties (a clamp passes
 // the gradient at its bounds; `where` gives the unselected branch nothing).
 // Kernels hold copies of their parameters: a model builds one from its current buffers (`fused_kernel()`).
+//
+// Blocks of rows. A kernel whose `has_row_lanes()` is true also runs on kRowLanes rows at once: the same arrays
+// with RowLanes (equations/lanes.h) in place of doubles, lane l holding row l of the block. Each lane's result has
+// the bits the double version gives that row. The environment step uses them where all three kernels have them;
+// the others (the default) are called row by row.
 
 #include <cstdint>
 #include <memory>
 #include <vector>
 
+#include "motornet/body/equations/lanes.h"
+
 namespace motornet::fused {
+
+using equations::kRowLanes;
+using equations::RowLanes;
 
 // A muscle model's equations for one row of a batch, all M muscles. Built-in and user models written as an
 // equation set get one from EquationMuscleKernel (motornet/body/equation_muscle.h); nothing here is per model.
@@ -48,6 +58,17 @@ class MuscleKernel {
                              double* grad_geometry) const = 0;
   // The state a reset starts from [n_states*M], from the geometry (no gradient).
   virtual void initial_state(double h, const double* geometry, double* state) const = 0;
+
+  // The same on blocks of rows (see the top of this file); the defaults refuse.
+  virtual bool has_row_lanes() const { return false; }
+  virtual void ode(const RowLanes* excitation, const RowLanes* state, RowLanes* derivative) const;
+  virtual void ode_vjp(const RowLanes* excitation, const RowLanes* state, const RowLanes* grad_derivative,
+                       RowLanes* grad_excitation, RowLanes* grad_state) const;
+  virtual void integrate(double h, const RowLanes* derivative, const RowLanes* state, const RowLanes* geometry,
+                         RowLanes* next) const;
+  virtual void integrate_vjp(double h, const RowLanes* derivative, const RowLanes* state, const RowLanes* geometry,
+                             const RowLanes* grad_next, RowLanes* grad_derivative, RowLanes* grad_state,
+                             RowLanes* grad_geometry) const;
 
  private:
   std::vector<double> min_activation_;
@@ -80,6 +101,20 @@ class SkeletonKernel {
   void integrate_vjp(double h, const double* acceleration, const double* joint, const double* grad_next,
                      double* grad_acceleration, double* grad_joint) const;
 
+  // The same on blocks of rows (see the top of this file); the defaults refuse. The integration has its block
+  // version for every skeleton.
+  virtual bool has_row_lanes() const { return false; }
+  virtual void ode(const RowLanes* torque, const RowLanes* joint, const RowLanes* endpoint_load,
+                   RowLanes* acceleration) const;
+  virtual void ode_vjp(const RowLanes* torque, const RowLanes* joint, const RowLanes* endpoint_load,
+                       const RowLanes* grad_acceleration, RowLanes* grad_torque, RowLanes* grad_joint,
+                       RowLanes* grad_endpoint_load) const;
+  virtual void to_cartesian(const RowLanes* joint, RowLanes* cartesian) const;
+  virtual void to_cartesian_vjp(const RowLanes* joint, const RowLanes* grad_cartesian, RowLanes* grad_joint) const;
+  void integrate(double h, const RowLanes* acceleration, const RowLanes* joint, RowLanes* next) const;
+  void integrate_vjp(double h, const RowLanes* acceleration, const RowLanes* joint, const RowLanes* grad_next,
+                     RowLanes* grad_acceleration, RowLanes* grad_joint) const;
+
  private:
   int64_t dof_, space_dim_;
   SkeletonBounds bounds_;
@@ -91,6 +126,11 @@ class GeometryKernel {
   virtual ~GeometryKernel() = default;
   virtual void forward(const double* joint, double* geometry) const = 0;
   virtual void forward_vjp(const double* joint, const double* grad_geometry, double* grad_joint) const = 0;
+
+  // The same on blocks of rows (see the top of this file); the defaults refuse.
+  virtual bool has_row_lanes() const { return false; }
+  virtual void forward(const RowLanes* joint, RowLanes* geometry) const;
+  virtual void forward_vjp(const RowLanes* joint, const RowLanes* grad_geometry, RowLanes* grad_joint) const;
 };
 
 // Straight muscle paths between points fixed on the bodies of a skeleton (PathGeometry's layout).
