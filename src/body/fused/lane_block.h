@@ -8,6 +8,9 @@
 
 namespace motornet::fused {
 
+using equations::kRowLanes;
+using equations::RowLanes;
+
 // kRowLanes rows of n values each (row l at rows + l * n) into block arrays [n], and back. Each block value is
 // built in a register and stored whole: storing lane by lane and reading the vector back at once stalls store
 // forwarding on every value.

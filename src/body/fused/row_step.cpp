@@ -44,6 +44,8 @@ template <class T>
 BasicRowStep<T>::BasicRowStep(StepKernels kernels) : k_(std::move(kernels)), layout_(k_) {
   if (layout_.D > kMaxDof) throw std::invalid_argument("RowStep: too many dofs");
   if (k_.n_ministeps < 1) throw std::invalid_argument("RowStep: n_ministeps must be at least 1");
+  if constexpr (std::is_same_v<T, RowLanes>)
+    if (!has_row_lanes(k_)) throw std::logic_error("RowLaneStep: a kernel of this model has no block version");
   stages_per_ministep_ = k_.runge_kutta ? 4 : 1;       // s, then RK4's t2, t3, t4
   derivatives_per_ministep_ = k_.runge_kutta ? 5 : 1;  // k1, then k2, k3, k4 and the combination
   const auto& L = layout_;
