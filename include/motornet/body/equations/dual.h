@@ -16,12 +16,11 @@
 
 namespace motornet::equations {
 
-// The N derivatives of a dual number, with lane-wise +, -, and * and / by a number. With GCC or Clang a vector
-// type (padded to a power of two; the padding lanes stay zero and are never read), so that the equations'
-// arithmetic on derivatives is whole-register arithmetic: as a std::array, GCC assembled each input's
-// derivatives through the stack, and its 8-byte stores read back as 16-byte loads stalled store forwarding
-// (perf annotate on W1: most of the muscles' backward went there).
-#if defined(__GNUC__)
+// The N derivatives of a dual number, with lane-wise +, -, and * and / by a number: a GCC/Clang vector type
+// (lanes.h requires the vector extensions anyway), padded to a power of two (the padding lanes stay zero and are
+// never read), so that the equations' arithmetic on derivatives is whole-register arithmetic: as a std::array,
+// GCC assembled each input's derivatives through the stack, and its 8-byte stores read back as 16-byte loads
+// stalled store forwarding (perf annotate on W1: most of the muscles' backward went there).
 constexpr int padded_lanes(int n) { return n <= 1 ? 1 : 2 * padded_lanes((n + 1) / 2); }
 template <int N>
 struct DerivativeStorage {
@@ -29,31 +28,6 @@ struct DerivativeStorage {
 };
 template <int N>
 using Derivatives = typename DerivativeStorage<N>::type;
-#else
-template <int N>
-struct Derivatives {
-  std::array<double, N> lanes{};
-  double& operator[](int i) { return lanes[i]; }
-  double operator[](int i) const { return lanes[i]; }
-  friend Derivatives operator-(Derivatives a) {
-    for (auto& x : a.lanes) x = -x;
-    return a;
-  }
-  friend Derivatives operator+(Derivatives a, const Derivatives& b) {
-    for (int i = 0; i < N; ++i) a.lanes[i] += b.lanes[i];
-    return a;
-  }
-  friend Derivatives operator-(const Derivatives& a, const Derivatives& b) { return a + (-b); }
-  friend Derivatives operator*(Derivatives a, double s) {
-    for (auto& x : a.lanes) x *= s;
-    return a;
-  }
-  friend Derivatives operator/(Derivatives a, double s) {
-    for (auto& x : a.lanes) x /= s;
-    return a;
-  }
-};
-#endif
 
 // The derivatives of a dual number over RowLanes: N lane vectors (input i's derivative in every row).
 template <int N>
