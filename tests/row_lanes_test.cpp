@@ -175,7 +175,7 @@ StepOutputs block_by_block(const fused::StepKernels& kernels, const RowData& d, 
   auto gather = [&](const std::vector<double>& source, int64_t n, int64_t first, int real) {
     std::vector<double> rows(kRowLanes * n);
     for (int l = 0; l < kRowLanes; ++l) {
-      const int64_t b = first + std::min(l, real - 1);
+      const int64_t b = fused::block_row(first, real, l);
       std::copy(source.begin() + b * n, source.begin() + (b + 1) * n, rows.begin() + l * n);
     }
     std::vector<RowLanes> block(n);

@@ -104,6 +104,13 @@ struct StepLoad {
     outside.read(b, scratch);
     return scratch;
   }
+  // Whether the step has a load (for every row alike).
+  bool present() const { return !fields.empty() || outside.data != nullptr; }
+  // Row b's load copied into `out` [S] (where present()).
+  void copy(int64_t b, double* out) const {
+    const double* load = row(b, out);
+    if (load != out) std::copy(load, load + S, out);
+  }
   int64_t S;
   std::vector<double> fields;
   Rows<T> outside;
@@ -212,12 +219,13 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
         }
       };
 
+      const bool loaded = loads.present();
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
-        // One allocation for the rows' scratch (this runs once per step, for a few dozen rows).
-        std::vector<double> scratch(2 * layout.stage + M + 3 * S);
-        double *stage = scratch.data(), *next = stage + layout.stage, *act = next + layout.stage, *load = act + M,
-               *cart = load + S;
         if (!lanes) {
+          // One allocation for the row's scratch (this runs once per step, for a few dozen rows).
+          std::vector<double> scratch(2 * layout.stage + M + 3 * S);
+          double *stage = scratch.data(), *next = stage + layout.stage, *act = next + layout.stage, *load = act + M,
+                 *cart = load + S;
           RowStep row_step(*holder->kernels);
           for (int64_t b = begin; b < end; ++b) {
             prepare(b, stage, act);
@@ -236,13 +244,10 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
         RowLanes *stage_l = block.data(), *next_l = stage_l + layout.stage, *act_l = next_l + layout.stage,
                  *load_l = act_l + M, *cart_l = load_l + S;
         for_each_block(begin, end, [&](int64_t first, int n) {
-          bool loaded = false;
           for (int l = 0; l < kRowLanes; ++l) {
-            const int64_t b = first + std::min(l, n - 1);
+            const int64_t b = block_row(first, n, l);
             prepare(b, stages + l * layout.stage, acts + l * M);
-            const double* row_load = loads.row(b, row_loads + l * S);
-            loaded = row_load != nullptr;
-            if (row_load && row_load != row_loads + l * S) std::copy(row_load, row_load + S, row_loads + l * S);
+            if (loaded) loads.copy(b, row_loads + l * S);
           }
           rows_to_block(stages, layout.stage, stage_l);
           rows_to_block(acts, M, act_l);
@@ -339,6 +344,7 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
         if (slots.n_fields) std::copy(grad_e, grad_e + S, load_grad.begin() + b * S);
       };
 
+      const bool loaded = loads.present();
       at::parallel_for(0, B, kRowsPerTask, [&](int64_t begin, int64_t end) {
         const auto& L = layout;
         std::vector<double> scratch(3 * L.stage + 3 * M + 4 * S + L.D);  // one allocation for the rows' scratch
@@ -368,13 +374,10 @@ class FusedEnvironmentStep : public torch::autograd::Function<FusedEnvironmentSt
                  *act_l = grad_stage_l + L.stage, *grad_a_l = act_l + M, *load_l = grad_a_l + M,
                  *grad_e_l = load_l + S, *grad_c_l = grad_e_l + S, *grad_j_l = grad_c_l + 2 * S;
         for_each_block(begin, end, [&](int64_t first, int n) {
-          bool loaded = false;
           for (int l = 0; l < kRowLanes; ++l) {
-            const int64_t b = first + std::min(l, n - 1);
+            const int64_t b = block_row(first, n, l);
             prepare(b, stages + l * L.stage, acts + l * M, grad_nexts + l * L.stage, grad_cs + l * 2 * S);
-            const double* row_load = loads.row(b, row_loads + l * S);
-            loaded = row_load != nullptr;
-            if (row_load && row_load != row_loads + l * S) std::copy(row_load, row_load + S, row_loads + l * S);
+            if (loaded) loads.copy(b, row_loads + l * S);
           }
           rows_to_block(stages, L.stage, stage_l);
           rows_to_block(acts, M, act_l);

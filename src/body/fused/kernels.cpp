@@ -44,9 +44,12 @@ SkeletonKernel::SkeletonKernel(int64_t dof, int64_t space_dim, SkeletonBounds bo
     : dof_(dof), space_dim_(space_dim), bounds_(std::move(bounds)) {}
 
 namespace {
+// The loops over the dofs of one row or block, compiled like the muscles' loops (MOTORNET_KERNEL_LOOP): without it
+// the dual numbers' pullback was not inlined and took 1% of W1 against 0.3% for the hand-derived product it
+// replaced.
 template <class V>
-void integrate_joints(const SkeletonBounds& b, int64_t dof, double h, const V* acceleration, const V* joint,
-                      V* next) {
+MOTORNET_KERNEL_LOOP void integrate_joints(const SkeletonBounds& b, int64_t dof, double h, const V* acceleration,
+                                           const V* joint, V* next) {
   for (int64_t d = 0; d < dof; ++d) {
     const auto [position, velocity] =
         equations::integrate_joint(h, acceleration[d], joint[d], joint[dof + d], b.position_lower[d],
@@ -55,28 +58,11 @@ void integrate_joints(const SkeletonBounds& b, int64_t dof, double h, const V* a
     next[dof + d] = velocity;
   }
 }
-MOTORNET_KERNEL_LOOP void integrate_joint_lanes(const SkeletonBounds& b, int64_t dof, double h,
-                                                const RowLanes* acceleration, const RowLanes* joint, RowLanes* next) {
-  integrate_joints(b, dof, h, acceleration, joint, next);
-}
-}  // namespace
 
-void SkeletonKernel::integrate(double h, const double* acceleration, const double* joint, double* next) const {
-  integrate_joints(bounds_, dof_, h, acceleration, joint, next);
-}
-
-void SkeletonKernel::integrate(double h, const RowLanes* acceleration, const RowLanes* joint, RowLanes* next) const {
-  integrate_joint_lanes(bounds_, dof_, h, acceleration, joint, next);
-}
-
-namespace {
-// The loop over the dofs of one row, compiled like the muscles' loops (MOTORNET_KERNEL_LOOP): without it the
-// dual numbers' pullback was not inlined and took 1% of W1 against 0.3% for the hand-derived product it replaced.
 template <class V>
-inline __attribute__((always_inline)) void integrate_joints_vjp_body(const SkeletonBounds& b, int64_t dof, double h,
-                                                                   const V* acceleration, const V* joint,
-                                                                   const V* grad_next, V* grad_acceleration,
-                                                                   V* grad_joint) {
+MOTORNET_KERNEL_LOOP void integrate_joints_vjp(const SkeletonBounds& b, int64_t dof, double h, const V* acceleration,
+                                               const V* joint, const V* grad_next, V* grad_acceleration,
+                                               V* grad_joint) {
   for (int64_t d = 0; d < dof; ++d) {
     std::array<V, 3> grad{};
     equations::pullback<3>(
@@ -90,19 +76,15 @@ inline __attribute__((always_inline)) void integrate_joints_vjp_body(const Skele
     grad_joint[dof + d] += grad[2];
   }
 }
-MOTORNET_KERNEL_LOOP void integrate_joints_vjp(const SkeletonBounds& b, int64_t dof, double h,
-                                               const double* acceleration, const double* joint,
-                                               const double* grad_next, double* grad_acceleration,
-                                               double* grad_joint) {
-  integrate_joints_vjp_body(b, dof, h, acceleration, joint, grad_next, grad_acceleration, grad_joint);
-}
-MOTORNET_KERNEL_LOOP void integrate_joints_vjp(const SkeletonBounds& b, int64_t dof, double h,
-                                               const RowLanes* acceleration, const RowLanes* joint,
-                                               const RowLanes* grad_next, RowLanes* grad_acceleration,
-                                               RowLanes* grad_joint) {
-  integrate_joints_vjp_body(b, dof, h, acceleration, joint, grad_next, grad_acceleration, grad_joint);
-}
 }  // namespace
+
+void SkeletonKernel::integrate(double h, const double* acceleration, const double* joint, double* next) const {
+  integrate_joints(bounds_, dof_, h, acceleration, joint, next);
+}
+
+void SkeletonKernel::integrate(double h, const RowLanes* acceleration, const RowLanes* joint, RowLanes* next) const {
+  integrate_joints(bounds_, dof_, h, acceleration, joint, next);
+}
 
 void SkeletonKernel::integrate_vjp(double h, const double* acceleration, const double* joint, const double* grad_next,
                                    double* grad_acceleration, double* grad_joint) const {

@@ -25,6 +25,10 @@ inline void block_to_rows(const RowLanes* block, int64_t n, double* rows) {
   }
 }
 
+// The batch row in lane `lane` of the block of `rows` real rows starting at `first`: lanes past the real rows
+// repeat the last one.
+inline int64_t block_row(int64_t first, int rows, int lane) { return first + std::min(lane, rows - 1); }
+
 // Calls block(first, rows) for consecutive blocks of at most kRowLanes rows covering [begin, end). A block's
 // lanes past `rows` repeat its last row (a real row: every lane computes on valid inputs) and are not written.
 template <class Block>

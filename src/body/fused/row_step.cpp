@@ -1,5 +1,6 @@
 #include "body/fused/row_step.h"
 
+#include "motornet/body/equations/ops.h"
 #include "motornet/body/equations/pullback.h"
 
 #include <algorithm>
@@ -25,18 +26,16 @@ bool has_row_lanes(const StepKernels& k) {
 }
 
 namespace {
-// The excitation: the action clipped to [a_min, 1] (std::clamp's choices, lane by lane for a block).
-double clamp_excitation(double action, double min_activation) { return std::clamp(action, min_activation, 1.0); }
-RowLanes clamp_excitation(const RowLanes& action, double min_activation) {
-  return select(action < min_activation, RowLanes(min_activation),
-                select(RowLanes(1.0) < action, RowLanes(1.0), action));
+// The excitation: the action clipped to [a_min, 1] with the equations' clip (ops.h; a block clips lane by lane).
+template <class T>
+T clamp_excitation(const T& action, double min_activation) {
+  return equations::clip(action, min_activation, 1.0);
 }
 // The clip passes the excitation's gradient where the action lies within its bounds, ends included.
-double excitation_gradient(double action, double min_activation, double grad_excitation) {
-  return action >= min_activation && action <= 1.0 ? grad_excitation : 0.0;
-}
-RowLanes excitation_gradient(const RowLanes& action, double min_activation, const RowLanes& grad_excitation) {
-  return select((action >= min_activation) & (action <= 1.0), grad_excitation, RowLanes(0.0));
+template <class T>
+T excitation_gradient(const T& action, double min_activation, const T& grad_excitation) {
+  using equations::logical_and;
+  return equations::where(logical_and(action >= min_activation, action <= 1.0), grad_excitation, T(0.0));
 }
 }  // namespace
 
@@ -83,9 +82,8 @@ void BasicRowStep<T>::derivative(const T* e, const T* stage, const RowInput& in,
 }
 
 template <class T>
-void BasicRowStep<T>::derivative_vjp(const T* e, const T* stage, const RowInput& in, const T* grad_k,
-                             T* grad_stage, T* grad_e, T* grad_endpoint_load,
-                             T* grad_joint_load) {
+void BasicRowStep<T>::derivative_vjp(const T* e, const T* stage, const RowInput& in, const T* grad_k, T* grad_stage,
+                                     T* grad_e, T* grad_endpoint_load, T* grad_joint_load) {
   const auto& L = layout_;
   const T* force = stage + L.muscle + k_.muscle->force_row() * L.M;
   const T* moments = stage + L.geometry + 2 * L.M;
@@ -117,7 +115,7 @@ void BasicRowStep<T>::integrate(double h, const T* k, const T* stage, T* next) c
 
 template <class T>
 void BasicRowStep<T>::integrate_vjp(double h, const T* k, const T* stage, const T* grad_next, T* grad_k,
-                            T* grad_stage) {
+                                    T* grad_stage) {
   const auto& L = layout_;
   T* next_joint = scratch_.data() + 2 * L.M;
   T* grad_next_joint = next_joint + 2 * L.D;
@@ -151,7 +149,7 @@ void BasicRowStep<T>::run(const RowInput& in, const T* e, T* next_stage, bool re
       T* t3 = t2 + L.stage;
       T* t4 = t3 + L.stage;
       T *k1 = k, *k2 = k + L.derivative, *k3 = k2 + L.derivative, *k4 = k3 + L.derivative,
-             *combined = k4 + L.derivative;
+        *combined = k4 + L.derivative;
       integrate(h / 2.0, k1, stage, t2);
       derivative(e, t2, in, k2);
       integrate(h / 2.0, k2, stage, t3);
@@ -176,8 +174,9 @@ MOTORNET_KERNEL_LOOP void BasicRowStep<T>::forward(const RowInput& in, T* next_s
 }
 
 template <class T>
-MOTORNET_KERNEL_LOOP void BasicRowStep<T>::backward(const RowInput& in, const T* grad_next_stage, const T* grad_cartesian,
-                       T* grad_stage, T* grad_action, T* grad_endpoint_load, T* grad_joint_load) {
+MOTORNET_KERNEL_LOOP void BasicRowStep<T>::backward(const RowInput& in, const T* grad_next_stage,
+                                                    const T* grad_cartesian, T* grad_stage, T* grad_action,
+                                                    T* grad_endpoint_load, T* grad_joint_load) {
   const auto& L = layout_;
   const double h = k_.ministep;
   T* e = scratch_.data();
@@ -209,7 +208,7 @@ MOTORNET_KERNEL_LOOP void BasicRowStep<T>::backward(const RowInput& in, const T*
       const T *t2 = stage + L.stage, *t3 = t2 + L.stage, *t4 = t3 + L.stage;
       const T *k1 = k, *k2 = k + L.derivative, *k3 = k2 + L.derivative, *combined = k3 + 2 * L.derivative;
       T *g1 = grad_k, *g2 = g1 + L.derivative, *g3 = g2 + L.derivative, *g4 = g3 + L.derivative,
-             *g_combined = g4 + L.derivative;
+        *g_combined = g4 + L.derivative;
       integrate_vjp(h, combined, stage, grad_current, g_combined, grad_previous);
       for (int64_t j = 0; j < L.derivative; ++j) {
         g1[j] = g_combined[j] / 6.0;
@@ -233,7 +232,8 @@ MOTORNET_KERNEL_LOOP void BasicRowStep<T>::backward(const RowInput& in, const T*
     std::swap(grad_current, grad_previous);
   }
   std::copy(grad_current, grad_current + L.stage, grad_stage);
-  for (int64_t m = 0; m < L.M; ++m) grad_action[m] = excitation_gradient(in.action[m], k_.muscle->min_activation(m), grad_e[m]);
+  for (int64_t m = 0; m < L.M; ++m)
+    grad_action[m] = excitation_gradient(in.action[m], k_.muscle->min_activation(m), grad_e[m]);
 }
 
 template class BasicRowStep<double>;
